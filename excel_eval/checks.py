@@ -1,0 +1,171 @@
+"""Rules within and across sheets. Produces problems; never raises on bad data."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from .metrics import totals_by_project
+from .problems import Problems
+from .schema import BUDGET, DISBURSEMENTS, INDICATORS, NARRATIVE, PROJECT_TYPES, PROJECTS, default_template
+from .workbook import ROW, WorkbookData
+
+
+def validate(data: WorkbookData, templates: dict, problems: Problems) -> None:
+    """Check the workbook that `read_workbook` produced. `templates` maps a template name to an object with
+    `sections`, `defaults`, `optional` and `required_sections` (render.ReportTemplate)."""
+    if PROJECTS.name not in data.tables:
+        return  # the reader has reported the missing sheet or columns
+    projects = data.tables[PROJECTS.name]
+    frame = projects.frame
+    if frame.empty:
+        problems.error("no-projects", "“项目”表中没有任何项目。请在表头下方每行填写一个项目。", sheet=projects.title)
+        return
+
+    known = _check_project_ids(data, problems)
+    _check_projects(data, templates, problems)
+    for sheet in (BUDGET, DISBURSEMENTS, NARRATIVE, INDICATORS):
+        _check_references(data, sheet, known, problems)
+    if BUDGET.name in data.tables and DISBURSEMENTS.name in data.tables:
+        _check_figures(data, problems)
+        _check_dates(data, problems)
+    if NARRATIVE.name in data.tables:
+        _check_sections(data, templates, problems)
+
+
+def _check_project_ids(data: WorkbookData, problems: Problems) -> set[str]:
+    projects = data.tables[PROJECTS.name]
+    first_row: dict[str, int] = {}
+    for pid, row in zip(projects.frame["项目编号"], projects.frame[ROW]):
+        if pid is None:
+            continue
+        if pid in first_row:
+            problems.error(
+                "project-duplicate",
+                f"项目编号“{pid}”重复（第一次出现在 {projects.cell('项目编号', first_row[pid])}）。每个项目的编号必须唯一，"
+                "请修改其中一个或删除重复的行。",
+                sheet=projects.title, cell=projects.cell("项目编号", row), value=pid,
+            )
+        else:
+            first_row[pid] = row
+    return set(first_row)
+
+
+def _check_projects(data: WorkbookData, templates: dict, problems: Problems) -> None:
+    projects = data.tables[PROJECTS.name]
+    budget = data.tables.get(BUDGET.name)
+    budgeted = set(budget.frame["项目编号"]) if budget is not None else set()
+    for record in projects.frame.to_dict("records"):
+        row, pid = record[ROW], record["项目编号"]
+
+        def where(column: str) -> dict:
+            return {"sheet": projects.title, "cell": projects.cell(column, row), "value": record[column]}
+
+        year = record["预算年度"]
+        if year is not None and not 1990 <= year <= 2100:
+            problems.error("year-invalid", f"预算年度“{year}”不是合理的年份，请填写四位年份，如 2021。", **where("预算年度"))
+        kind = record["项目类型"]
+        if kind is not None and kind not in PROJECT_TYPES:
+            problems.error("project-type-invalid", f"项目类型“{kind}”无法识别，只能填“常规”或“追加”（不填即为常规）。",
+                           **where("项目类型"))
+        name = record["报告模板"] or default_template(kind)
+        if templates and name not in templates:
+            problems.error(
+                "template-unknown",
+                f"报告模板“{name}”不存在。可用的模板有：{'、'.join(sorted(templates))}。请改为其中之一，或留空按项目类型选择。",
+                **where("报告模板"),
+            )
+        if budget is not None and pid is not None and pid not in budgeted:
+            problems.error("budget-missing", f"项目“{pid}”在“预算”表中没有任何行。请在预算表中填写它的申报数、批复数和到位数。",
+                           **where("项目编号"))
+
+
+def _check_references(data: WorkbookData, sheet, known: set[str], problems: Problems) -> None:
+    table = data.tables.get(sheet.name)
+    if table is None:
+        return
+    for pid, row in zip(table.frame["项目编号"], table.frame[ROW]):
+        if pid is not None and pid not in known:
+            problems.error(
+                "project-unknown",
+                f"项目编号“{pid}”在“项目”表中不存在。请核对编号，或先在“项目”表中添加这个项目。",
+                sheet=table.title, cell=table.cell("项目编号", row), value=pid,
+            )
+
+
+def _check_figures(data: WorkbookData, problems: Problems) -> None:
+    projects = data.tables[PROJECTS.name]
+    totals = totals_by_project(data)
+    for pid, row in zip(projects.frame["项目编号"], projects.frame[ROW]):
+        if pid is None or pid not in totals.index:
+            continue
+        t = totals.loc[pid]
+        where = {"sheet": projects.title, "cell": projects.cell("项目编号", row), "value": pid}
+        if t["全年预算数"] == 0 and pid in set(data.tables[BUDGET.name].frame["项目编号"]):
+            problems.error(
+                "budget-zero",
+                f"项目“{pid}”的全年预算数（未填时为批复数）合计为 0，无法计算到位率和执行率。请在“预算”表中填写全年预算数或批复数。",
+                **where,
+            )
+        if t["支出数"] < 0:
+            problems.error(
+                "spending-negative",
+                f"项目“{pid}”的支出明细合计为负数（{t['支出数'] / 100:,.2f} 元）。冲销金额大于支出，请核对红字冲销的行。",
+                **where,
+            )
+        elif t["支出数"] > t["到位数"]:
+            problems.warning(
+                "spending-above-received",
+                f"项目“{pid}”的支出数 {t['支出数'] / 100:,.2f} 元 大于到位数 {t['到位数'] / 100:,.2f} 元。"
+                "请核对：常见原因是“元”和“万元”混用（表头写的单位与填写的数字不一致）。",
+                **where,
+            )
+
+
+def _check_dates(data: WorkbookData, problems: Problems) -> None:
+    projects = data.tables[PROJECTS.name].frame
+    years = {pid: year for pid, year in zip(projects["项目编号"], projects["预算年度"]) if year is not None}
+    ledger = data.tables[DISBURSEMENTS.name]
+    for pid, day, row in zip(ledger.frame["项目编号"], ledger.frame["支付日期"], ledger.frame[ROW]):
+        year = years.get(pid)
+        if day is not None and year is not None and day.year != year:
+            problems.warning(
+                "date-outside-year",
+                f"支付日期 {day:%Y-%m-%d} 不在预算年度 {year} 年内。请核对日期，或确认这笔支出属于该项目。",
+                sheet=ledger.title, cell=ledger.cell("支付日期", row), value=f"{day:%Y-%m-%d}",
+            )
+
+
+def _check_sections(data: WorkbookData, templates: dict, problems: Problems) -> None:
+    if not templates:
+        return
+    projects = data.tables[PROJECTS.name]
+    narrative = data.tables[NARRATIVE.name]
+    names = {pid: record_template or default_template(kind) for pid, record_template, kind in
+             zip(projects.frame["项目编号"], projects.frame["报告模板"], projects.frame["项目类型"])}
+    filled: dict[str, set[str]] = defaultdict(set)
+    for pid, section, text, row in zip(narrative.frame["项目编号"], narrative.frame["栏目"], narrative.frame["内容"],
+                                       narrative.frame[ROW]):
+        if pid is None or section is None:
+            continue
+        filled[pid].add(section.strip())
+        template = templates.get(names.get(pid, ""))
+        if template is not None and section.strip() not in template.sections:
+            problems.warning(
+                "section-unused",
+                f"栏目“{section}”在项目“{pid}”使用的模板“{template.name}”中没有用到，这段文字不会出现在报告中。"
+                f"该模板的栏目有：{'、'.join(template.sections)}。",
+                sheet=narrative.title, cell=narrative.cell("栏目", row), value=section,
+            )
+    for pid, row in zip(projects.frame["项目编号"], projects.frame[ROW]):
+        template = templates.get(names.get(pid, ""))
+        if pid is None or template is None:
+            continue
+        for section in template.required_sections:
+            if section not in filled[pid]:
+                problems.error(
+                    "section-missing",
+                    f"项目“{pid}”的报告（模板“{template.name}”）需要栏目“{section}”，但“文字说明”表中没有填写。"
+                    f"请在“文字说明”表中加一行：项目编号 {pid}，栏目 {section}，内容为这一栏的文字。",
+                    sheet=narrative.title, value=section,
+                )
+

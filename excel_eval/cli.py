@@ -1,0 +1,127 @@
+"""The command line: a thin face over the library (pipeline)."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import click
+from loguru import logger
+
+from . import __version__
+from .pipeline import check, run
+from .problems import Problems, UsageError, WorkbookError
+from .render import TemplateProblem
+from .resources import sample_workbook
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+CONTEXT = {"help_option_names": ["-h", "--help"]}
+
+
+def _setup_logging(debug: bool, quiet: bool) -> None:
+    logger.remove()
+    level = "DEBUG" if debug else ("WARNING" if quiet else "INFO")
+    logger.add(sys.stderr, level=level, format="{message}")
+
+
+def _show_problems(problems: Problems) -> None:
+    for problem in problems:
+        click.echo(str(problem), err=True)
+
+
+def _workbook_option(function):
+    return click.argument("workbook", required=False, type=click.Path(dir_okay=False, path_type=Path))(function)
+
+
+def _templates_option(function):
+    return click.option("--templates", "templates_dir", type=click.Path(file_okay=False, path_type=Path),
+                        help="自定义模板所在的文件夹（其中的模板与内置模板同名时优先使用）。")(function)
+
+
+def _debug_option(function):
+    return click.option("--debug", is_flag=True, help="出错时显示详细的程序信息（供技术人员排查）。")(function)
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(__version__, "-V", "--version", message="excel-eval %(version)s")
+def main() -> None:
+    """excel-eval：根据标准填报工作簿，批量生成项目支出绩效自评报告（Word），并把汇总表写回工作簿。"""
+
+
+@main.command("run", context_settings=CONTEXT)
+@_workbook_option
+@click.option("-o", "--output", "outdir", type=click.Path(file_okay=False, path_type=Path),
+              help="报告输出文件夹，默认为 output/<工作簿名>/。")
+@_templates_option
+@click.option("-q", "--quiet", is_flag=True, help="只显示警告和错误。")
+@_debug_option
+def run_command(workbook: Path | None, outdir: Path | None, templates_dir: Path | None, quiet: bool,
+                debug: bool) -> None:
+    """生成报告：每个项目一份 Word 报告，并在工作簿中写入“汇总”表。
+
+    不指定 WORKBOOK 时，使用内置示例工作簿的副本（放在 output/ 下），不会改动程序自带的文件。
+    """
+    _setup_logging(debug, quiet)
+    try:
+        if workbook is None:
+            sample = sample_workbook()
+            Path("output").mkdir(exist_ok=True)
+            workbook = Path("output") / sample.name
+            shutil.copy2(sample, workbook)
+            logger.info("未指定工作簿，使用示例工作簿的副本：{}", workbook)
+        outdir = outdir or Path("output") / workbook.stem
+        result = run(workbook, outdir, templates_dir=templates_dir)
+    except Exception as exc:
+        sys.exit(_fail(exc, debug))
+
+    _show_problems(result.problems)
+    click.echo(f"已生成 {len(result.reports)} 份报告，保存在：{result.outdir.resolve()}")
+    if result.summary and result.summary.in_workbook:
+        click.echo(f"“汇总”表已写入工作簿：{result.summary.target}（原文件已备份到 {result.summary.backup}）")
+    elif result.summary:
+        click.echo(f"工作簿无法写入（可能正在 Excel 或 WPS 中打开，或为只读），“汇总”表另存为：{result.summary.target}。"
+                   "如需写回原工作簿，请关闭它后重新运行。")
+    for path in result.removed:
+        click.echo(f"已删除不再对应任何项目的旧报告：{path.name}")
+    if result.problems.warnings:
+        click.echo(f"有 {len(result.problems.warnings)} 条警告，详见：{result.problems_file}")
+    sys.exit(EXIT_PROBLEMS if result.problems.has_errors else EXIT_OK)
+
+
+@main.command("check", context_settings=CONTEXT)
+@click.argument("workbook", type=click.Path(dir_okay=False, path_type=Path))
+@_templates_option
+@_debug_option
+def check_command(workbook: Path, templates_dir: Path | None, debug: bool) -> None:
+    """只检查工作簿，不生成报告：列出所有错误和警告。没有错误时退出码为 0。"""
+    _setup_logging(debug, quiet=False)
+    try:
+        result = check(workbook, templates_dir)
+    except Exception as exc:
+        sys.exit(_fail(exc, debug))
+    _show_problems(result.problems)
+    errors, warnings = len(result.problems.errors), len(result.problems.warnings)
+    if errors:
+        click.echo(f"检查完成：{errors} 个错误，{warnings} 条警告。请按提示修改工作簿后再生成报告。")
+        sys.exit(EXIT_PROBLEMS)
+    click.echo(f"检查完成：没有错误，{warnings} 条警告。可以生成报告。")
+    sys.exit(EXIT_OK)
+
+
+def _fail(exc: Exception, debug: bool) -> int:
+    """Print a Chinese message for `exc` and return the exit code; a traceback only with --debug."""
+    if debug:
+        logger.opt(exception=exc).debug("详细信息")
+    if isinstance(exc, WorkbookError):
+        _show_problems(exc.problems)
+        click.echo(f"{exc} 问题清单已保存在输出文件夹中（问题清单.csv）。请按提示修改工作簿后重新运行。", err=True)
+        return EXIT_PROBLEMS
+    if isinstance(exc, (UsageError, TemplateProblem)):
+        click.echo(f"错误：{exc}", err=True)
+        return EXIT_USAGE
+    if isinstance(exc, PermissionError):
+        click.echo(f"错误：无法写入 {exc.filename}。请检查文件夹是否可写，或文件是否正在其他程序中打开。", err=True)
+        return EXIT_USAGE
+    click.echo(f"错误：运行中出现意外问题：{exc}。请加上 --debug 重新运行，并把显示的信息发给技术支持。", err=True)
+    return EXIT_PROBLEMS

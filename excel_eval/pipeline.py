@@ -1,0 +1,144 @@
+"""One run, stage by stage: read → validate → compute → render → write back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from loguru import logger
+
+from .checks import validate
+from .metrics import ProjectRecord, compute
+from .problems import Problems, WorkbookError
+from .render import ReportRenderer, ReportTemplate, TemplateProblem, choose_template, load_templates
+from .summary import SummaryWrite, summary_sheet, write_summary
+from .workbook import WorkbookData, read_workbook
+
+PROBLEMS_FILE = "问题清单.csv"
+MANIFEST_FILE = ".excel-eval-reports.txt"  # the reports the last run wrote, so a re-run can remove stale ones
+MAX_NAME = 120  # characters of a report's file name before the extension; Windows paths stay short enough
+
+_FORBIDDEN = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+_RESERVED = re.compile(r"^(con|prn|aux|nul|com[1-9]|lpt[1-9])(\..*)?$", re.IGNORECASE)
+
+
+@dataclass
+class CheckResult:
+    data: WorkbookData
+    templates: dict[str, ReportTemplate]
+    problems: Problems
+
+
+@dataclass
+class RunResult:
+    workbook: Path
+    outdir: Path
+    reports: list[Path] = field(default_factory=list)
+    records: list[ProjectRecord] = field(default_factory=list)
+    summary: SummaryWrite | None = None
+    problems: Problems = field(default_factory=Problems)
+    problems_file: Path | None = None
+    removed: list[Path] = field(default_factory=list)
+
+
+def check(workbook: str | Path, templates_dir: str | Path | None = None) -> CheckResult:
+    """Read and check the workbook; every problem is collected, nothing is written."""
+    problems = Problems()
+    templates = load_templates(Path(templates_dir) if templates_dir else None)
+    data = read_workbook(workbook, problems)
+    validate(data, templates, problems)
+    return CheckResult(data, templates, problems)
+
+
+def run(workbook: str | Path, outdir: str | Path, *, templates_dir: str | Path | None = None,
+        now: dt.datetime | None = None) -> RunResult:
+    """Write one report per project into `outdir` and the 汇总 sheet into the workbook.
+
+    Raises WorkbookError (with every problem) before writing anything when the workbook has errors.
+    """
+    workbook, outdir = Path(workbook), Path(outdir)
+    now = now or dt.datetime.now()
+    checked = check(workbook, templates_dir)
+    result = RunResult(workbook, outdir, problems=checked.problems)
+    outdir.mkdir(parents=True, exist_ok=True)
+    if checked.problems.items:
+        result.problems_file = checked.problems.write_csv(outdir / PROBLEMS_FILE)
+    else:
+        (outdir / PROBLEMS_FILE).unlink(missing_ok=True)
+    if checked.problems.has_errors:
+        raise WorkbookError(f"工作簿中有 {len(checked.problems.errors)} 个错误，未生成报告。", checked.problems)
+
+    result.records = compute(checked.data)
+    renderer = ReportRenderer(checked.templates, run_date=now.date())
+    names: set[str] = set()
+    written: dict[str, Path] = {}
+    for record in result.records:
+        path = outdir / report_filename(record, names)
+        try:
+            renderer.render(record, choose_template(record), path)
+        except PermissionError:
+            result.problems.error(
+                "report-locked",
+                f"报告 {path.name} 无法写入：它可能正在 Word 或 WPS 中打开。请关闭它后重新运行；其他报告已照常生成。",
+                value=path.name,
+            )
+            continue
+        except TemplateProblem as exc:
+            result.problems.error("template-failed", str(exc), value=record.project_id)
+            continue
+        written[record.project_id] = path
+        result.reports.append(path)
+        logger.debug("已生成 {}", path.name)
+
+    result.removed = _remove_stale_reports(outdir, result.reports)
+    stamp = now.strftime("%Y%m%d-%H%M%S")
+    result.summary = write_summary(
+        workbook, lambda target: summary_sheet(result.records, written, target, now), outdir, stamp)
+    if result.problems.items:
+        result.problems_file = result.problems.write_csv(outdir / PROBLEMS_FILE)
+    return result
+
+
+def report_filename(record: ProjectRecord, used: set[str], suffix: str = ".docx") -> str:
+    """`<项目编号>_<项目名称>.docx`, safe on Windows and unique among `used` (which it updates)."""
+    name = safe_filename(f"{record.project_id}_{record.name}")
+    candidate, counter = name, 2
+    while candidate.lower() in used:
+        candidate = f"{name}_{counter}"
+        counter += 1
+    used.add(candidate.lower())
+    return candidate + suffix
+
+
+def safe_filename(text: str) -> str:
+    """A file name Windows accepts: no \\ / : * ? " < > | or control characters, no trailing dot or space,
+    not a reserved device name, not too long."""
+    name = unicodedata.normalize("NFC", text)
+    name = _FORBIDDEN.sub("_", name)
+    name = re.sub(r"\s+", " ", name).strip()
+    name = name[:MAX_NAME].rstrip(". ")
+    if not name or _RESERVED.match(name):
+        name = f"_{name}"
+    return name
+
+
+def _remove_stale_reports(outdir: Path, reports: list[Path]) -> list[Path]:
+    """Remove the reports an earlier run wrote that this run did not (projects no longer in the workbook).
+    Files the user put in the folder are never touched: only names listed in the manifest are candidates."""
+    manifest = outdir / MANIFEST_FILE
+    current = {p.name for p in reports}
+    removed = []
+    if manifest.exists():
+        for name in manifest.read_text(encoding="utf-8").splitlines():
+            stale = outdir / name
+            if name and name not in current and stale.is_file() and stale.parent == outdir:
+                try:
+                    stale.unlink()
+                    removed.append(stale)
+                except OSError:
+                    logger.warning("旧报告 {} 无法删除（可能正在打开），请手动删除。", name)
+    manifest.write_text("".join(f"{n}\n" for n in sorted(current)), encoding="utf-8")
+    return removed

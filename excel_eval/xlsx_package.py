@@ -1,0 +1,1345 @@
+"""Lossless edits of an .xlsx / .xlsm package: add or replace ONE generated worksheet.
+
+openpyxl's load + save rewrites the whole package and silently drops charts, images,
+sparklines, slicers, x14 data validation / conditional formatting and more.  This module
+instead edits the zip directly:
+
+* the generated worksheet part (and its own ``_rels`` for hyperlinks) is written fresh;
+* ``xl/workbook.xml``, ``xl/_rels/workbook.xml.rels``, ``[Content_Types].xml`` and
+  ``xl/styles.xml`` get minimal *textual* edits (insert an element before a closing tag,
+  replace one attribute value) so namespaces, ``mc:Ignorable`` prefixes, extension lists
+  and everything else in those parts stay exactly as they were;
+* every other zip member is copied as its raw compressed bytes (same name, same order,
+  same compression method); new members go at the end.
+
+All XML that comes from the user's file is parsed with :mod:`defusedxml`; DTDs and entity
+declarations (billion laughs, external entities) are refused with :class:`UnsafeXmlError`.
+
+Public API: :class:`Style`, :class:`Cell`, :class:`SheetSpec`, :func:`replace_sheet`,
+:func:`sheet_names`.
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import math
+import numbers
+import os
+import posixpath
+import re
+import shutil
+import struct
+import tempfile
+import zipfile
+import zlib
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from pathlib import Path
+from typing import Iterable, Iterator
+from urllib.parse import unquote
+from xml.etree.ElementTree import Element
+
+import defusedxml
+import defusedxml.ElementTree as DET
+
+__all__ = [
+    "Style",
+    "Cell",
+    "SheetSpec",
+    "replace_sheet",
+    "sheet_names",
+    "XlsxPackageError",
+    "UnsafeXmlError",
+]
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class XlsxPackageError(Exception):
+    """The workbook package cannot be edited (malformed, unsupported, …)."""
+
+
+class UnsafeXmlError(XlsxPackageError):
+    """A part of the workbook contains a DTD / entity declarations (e.g. an XML bomb)."""
+
+
+# --------------------------------------------------------------------------- public data
+
+
+@dataclass(frozen=True)
+class Style:
+    """A cell format; equal Styles share one ``cellXfs`` entry."""
+
+    number_format: str | None = None  # e.g. '#,##0.00', '0.00%', 'yyyy"年"m"月"d"日"'
+    bold: bool = False
+    font_color: str | None = None  # 'FF0000' style RGB (or 8-digit ARGB)
+    fill: str | None = None  # solid fill RGB, e.g. 'DDEBF7'
+    wrap: bool = False
+    horizontal: str | None = None  # 'center', 'left', 'right', …
+    border: bool = False  # thin border all round
+    underline: bool = False  # for hyperlinks (blue + underline via font_color)
+
+
+@dataclass(frozen=True)
+class Cell:
+    value: object  # None, str, bool, int, float, Decimal, date / datetime / time
+    style: Style | None = None
+    hyperlink: str | None = None  # relative path / URL (external rel) or '#Sheet!A1' (internal)
+
+
+@dataclass
+class SheetSpec:
+    name: str
+    rows: list[list[object | Cell]]  # row-major from A1; plain values are wrapped as Cell(value)
+    column_widths: dict[int, float] = field(default_factory=dict)  # 1-based column -> width
+    freeze: str | None = None  # top-left unfrozen cell, e.g. 'A3'
+    merges: list[str] = field(default_factory=list)  # e.g. ['A1:L1']
+    autofilter: str | None = None  # e.g. 'A2:L10'
+
+
+# --------------------------------------------------------------------------- constants
+
+_CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+_NS_PKG_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_NS_MAIN_TRANSITIONAL = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_NS_R_TRANSITIONAL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_RT_WORKSHEET_TRANSITIONAL = _NS_R_TRANSITIONAL + "/worksheet"
+_CONTENT_TYPES = "[Content_Types].xml"
+
+_MAX_PARSED_PART = 256 * 1024 * 1024  # refuse to inflate absurdly large XML parts
+_MAX_ROWS = 1_048_576
+_MAX_COLS = 16_384
+_MAX_CELL_TEXT = 32_767
+
+_BUILTIN_NUMFMTS = {
+    "General": 0,
+    "0": 1,
+    "0.00": 2,
+    "#,##0": 3,
+    "#,##0.00": 4,
+    "0%": 9,
+    "0.00%": 10,
+    "0.00E+00": 11,
+    "# ?/?": 12,
+    "# ??/??": 13,
+    "@": 49,
+}
+_DEFAULT_DATE_FMT = "yyyy-mm-dd"
+_DEFAULT_DATETIME_FMT = "yyyy-mm-dd hh:mm:ss"
+_DEFAULT_TIME_FMT = "hh:mm:ss"
+
+_ILLEGAL_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_EXCEL_ESCAPE_LIKE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
+_CELL_REF = re.compile(r"^\$?([A-Za-z]{1,3})\$?([0-9]{1,7})$")
+_INVALID_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+
+
+# --------------------------------------------------------------------------- small helpers
+
+
+def _col_letter(col: int) -> str:
+    letters = ""
+    while col:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def _parse_ref(ref: str) -> tuple[int, int]:
+    """'B3' -> (row 3, col 2)."""
+    m = _CELL_REF.match(ref.strip())
+    if not m:
+        raise ValueError(f"invalid cell reference: {ref!r}")
+    col = 0
+    for ch in m.group(1).upper():
+        col = col * 26 + ord(ch) - 64
+    row = int(m.group(2))
+    if not (1 <= col <= _MAX_COLS and 1 <= row <= _MAX_ROWS):
+        raise ValueError(f"cell reference out of range: {ref!r}")
+    return row, col
+
+
+def _parse_range(ref: str) -> tuple[int, int, int, int]:
+    parts = ref.strip().split(":")
+    if len(parts) == 1:
+        parts = parts * 2
+    if len(parts) != 2:
+        raise ValueError(f"invalid range: {ref!r}")
+    r1, c1 = _parse_ref(parts[0])
+    r2, c2 = _parse_ref(parts[1])
+    return min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)
+
+
+def _range_str(r1: int, c1: int, r2: int, c2: int) -> str:
+    a = f"{_col_letter(c1)}{r1}"
+    b = f"{_col_letter(c2)}{r2}"
+    return a if a == b else f"{a}:{b}"
+
+
+def _clean_text(s: str) -> str:
+    return _ILLEGAL_XML_CHARS.sub("", s)
+
+
+def _esc_text(s: str) -> str:
+    return (
+        s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+    )
+
+
+def _esc_attr(s: str) -> str:
+    return (
+        _clean_text(s)
+        .replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("\t", "&#9;")
+        .replace("\n", "&#10;")
+        .replace("\r", "&#13;")
+    )
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _ns(tag: str) -> str:
+    return tag[1:].split("}", 1)[0] if tag.startswith("{") else ""
+
+
+def _norm_color(value: str, what: str) -> str:
+    v = value.strip().lstrip("#").upper()
+    if not re.fullmatch(r"[0-9A-F]{6}([0-9A-F]{2})?", v):
+        raise ValueError(f"{what} must be an RGB hex colour like 'FF0000', got {value!r}")
+    return v if len(v) == 8 else "FF" + v
+
+
+def _parse_xml(data: bytes, part: str) -> Element:
+    """Parse a part from the user's file, refusing DTDs / entities (XML bombs)."""
+    try:
+        return DET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except defusedxml.DefusedXmlException as exc:
+        raise UnsafeXmlError(
+            f"refusing to parse {part}: it contains a DTD or entity declarations "
+            f"(possible XML bomb): {exc!r}"
+        ) from exc
+    except Exception as exc:  # ParseError and friends
+        raise XlsxPackageError(f"{part} is not well-formed XML: {exc}") from exc
+
+
+def _decode(data: bytes, part: str) -> tuple[str, bytes, str]:
+    """Return (text, bom, codec) so that bom + text.encode(codec) == data."""
+    for bom, codec in (
+        (codecs.BOM_UTF8, "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be"),
+    ):
+        if data.startswith(bom):
+            break
+    else:
+        bom, codec = b"", "utf-8"
+    try:
+        text = data[len(bom):].decode(codec)
+    except UnicodeDecodeError as exc:
+        raise XlsxPackageError(f"{part}: unsupported text encoding ({exc})") from exc
+    return text, bom, codec
+
+
+# --------------------------------------------------------------------------- textual XML editing
+
+_TOKEN = re.compile(
+    r"<!--.*?-->"
+    r"|<!\[CDATA\[.*?\]\]>"
+    r"|<\?.*?\?>"
+    r"|<!.*?>"
+    r"|</(?P<close>[^\s>]+)\s*>"
+    r"|<(?P<open>[^\s/>!?]+)(?P<attrs>(?:[^>\"']|\"[^\"]*\"|'[^']*')*?)(?P<selfclose>/?)>",
+    re.S,
+)
+_ATTR = re.compile(r"([^\s=/>]+)\s*=\s*(\"[^\"]*\"|'[^']*')")
+
+
+class _TEl:
+    """Position information of one element in the XML text, paired with its ET element."""
+
+    __slots__ = ("qname", "start", "open_end", "close_start", "end", "self_closing", "children", "et")
+
+    def __init__(self, qname: str, start: int, open_end: int, self_closing: bool):
+        self.qname = qname
+        self.start = start
+        self.open_end = open_end
+        self.close_start = open_end if self_closing else -1
+        self.end = open_end if self_closing else -1
+        self.self_closing = self_closing
+        self.children: list[_TEl] = []
+        self.et: Element | None = None
+
+    @property
+    def prefix(self) -> str:
+        return self.qname.split(":", 1)[0] + ":" if ":" in self.qname else ""
+
+    @property
+    def local(self) -> str:
+        return self.qname.split(":", 1)[-1]
+
+    def find(self, local: str) -> _TEl | None:
+        for ch in self.children:
+            if ch.local == local and ch.prefix == self.prefix:
+                return ch
+        return None
+
+    def findall(self, local: str) -> list[_TEl]:
+        return [ch for ch in self.children if ch.local == local and ch.prefix == self.prefix]
+
+
+class _Doc:
+    """An XML part that is edited by splicing text; untouched regions keep their bytes."""
+
+    def __init__(self, data: bytes, part: str):
+        self.part = part
+        self.original = data
+        self.et_root = _parse_xml(data, part)  # defusedxml first: refuses bombs before any scan
+        self.text, self._bom, self._codec = _decode(data, part)
+        self.root = self._scan()
+        self._pair(self.root, self.et_root)
+        self._edits: list[tuple[int, int, int, str]] = []
+
+    # -- structure
+    def _scan(self) -> _TEl:
+        stack: list[_TEl] = []
+        root: _TEl | None = None
+        for m in _TOKEN.finditer(self.text):
+            if m.group("open"):
+                el = _TEl(m.group("open"), m.start(), m.end(), bool(m.group("selfclose")))
+                if stack:
+                    stack[-1].children.append(el)
+                elif root is None:
+                    root = el
+                if not el.self_closing:
+                    stack.append(el)
+            elif m.group("close"):
+                if not stack or stack[-1].qname != m.group("close"):
+                    raise XlsxPackageError(f"{self.part}: unexpected closing tag {m.group('close')}")
+                el = stack.pop()
+                el.close_start, el.end = m.start(), m.end()
+        if root is None or stack:
+            raise XlsxPackageError(f"{self.part}: could not scan the XML structure")
+        return root
+
+    def _pair(self, tel: _TEl, et: Element) -> None:
+        kids = list(et)
+        if _local(et.tag) != tel.local or len(kids) != len(tel.children):
+            raise XlsxPackageError(f"{self.part}: XML structure scan mismatch at <{tel.qname}>")
+        tel.et = et
+        for t, e in zip(tel.children, kids):
+            self._pair(t, e)
+
+    def iter(self) -> Iterator[_TEl]:
+        todo = [self.root]
+        while todo:
+            el = todo.pop()
+            yield el
+            todo.extend(reversed(el.children))
+
+    # -- edits (applied on to_bytes)
+    def _edit(self, start: int, end: int, new: str) -> None:
+        self._edits.append((start, end, len(self._edits), new))
+
+    @property
+    def changed(self) -> bool:
+        return bool(self._edits)
+
+    def set_attr(self, el: _TEl, name: str, value: str) -> None:
+        open_tag = self.text[el.start:el.open_end]
+        for m in _ATTR.finditer(open_tag, 1 + len(el.qname)):
+            if m.group(1) == name:
+                q = m.group(2)[0]
+                self._edit(el.start + m.start(2), el.start + m.end(2), q + _esc_attr(value) + q)
+                return
+        tail = 2 if el.self_closing else 1
+        self._edit(el.open_end - tail, el.open_end - tail, f' {name}="{_esc_attr(value)}"')
+
+    def append_children(self, el: _TEl, xml: str) -> None:
+        if el.self_closing:
+            # '<x a="1"/>' -> '<x a="1">' + xml + '</x>'
+            slash = self.text.rindex("/", el.start, el.open_end)
+            self._edit(slash, el.open_end, f">{xml}</{el.qname}>")
+        else:
+            self._edit(el.close_start, el.close_start, xml)
+
+    def insert_after_open(self, el: _TEl, xml: str) -> None:
+        if el.self_closing:
+            self.append_children(el, xml)
+        else:
+            self._edit(el.open_end, el.open_end, xml)
+
+    def remove(self, el: _TEl) -> None:
+        self._edit(el.start, el.end, "")
+
+    def to_bytes(self) -> bytes:
+        if not self._edits:
+            return self.original
+        out: list[str] = []
+        pos = 0
+        for start, end, _seq, new in sorted(self._edits):
+            if start < pos:
+                raise XlsxPackageError(f"{self.part}: overlapping edits")  # pragma: no cover
+            out.append(self.text[pos:start])
+            out.append(new)
+            pos = end
+        out.append(self.text[pos:])
+        return self._bom + "".join(out).encode(self._codec)
+
+
+# --------------------------------------------------------------------------- zip I/O
+
+
+@dataclass
+class _Member:
+    info: zipfile.ZipInfo
+    raw: bytes | None = None  # raw compressed bytes to copy verbatim
+    data: bytes | None = None  # new uncompressed content
+    local_extra: bytes = b""
+    dostime: int = 0
+    dosdate: int = 0
+
+
+def _strip_zip64_extra(extra: bytes) -> bytes:
+    out = bytearray()
+    i = 0
+    while i + 4 <= len(extra):
+        hid, size = struct.unpack("<HH", extra[i:i + 4])
+        if hid != 0x0001:
+            out += extra[i:i + 4 + size]
+        i += 4 + size
+    return bytes(out)
+
+
+def _read_raw(fp, info: zipfile.ZipInfo) -> tuple[bytes, bytes, int, int]:
+    """Raw compressed bytes, local-header extra field, DOS time and date of a member."""
+    fp.seek(info.header_offset)
+    header = fp.read(30)
+    if len(header) != 30 or header[:4] != b"PK\x03\x04":
+        raise XlsxPackageError(f"bad local header for zip member {info.filename}")
+    dostime, dosdate = struct.unpack("<HH", header[10:14])
+    name_len, extra_len = struct.unpack("<HH", header[26:30])
+    fp.seek(name_len, 1)
+    extra = fp.read(extra_len)
+    raw = fp.read(info.compress_size)
+    if len(raw) != info.compress_size:
+        raise XlsxPackageError(f"truncated zip member {info.filename}")
+    return raw, _strip_zip64_extra(extra), dostime, dosdate
+
+
+def _dos_datetime(date_time: tuple) -> tuple[int, int]:
+    y, mo, d, h, mi, s = date_time
+    return (h << 11) | (mi << 5) | (s // 2), ((max(y, 1980) - 1980) << 9) | (mo << 5) | d
+
+
+def _write_zip(path: str, members: list[_Member], comment: bytes) -> None:
+    central = bytearray()
+    count = 0
+    with open(path, "wb") as out:
+        for m in members:
+            info = m.info
+            flags = info.flag_bits & ~0x08  # sizes go into the local header: no data descriptor
+            if m.raw is not None:
+                raw, crc, usize = m.raw, info.CRC, info.file_size
+                method = info.compress_type
+            else:
+                data = m.data or b""
+                crc, usize = zlib.crc32(data) & 0xFFFFFFFF, len(data)
+                method = info.compress_type
+                if method == zipfile.ZIP_STORED:
+                    raw = data
+                else:
+                    method = zipfile.ZIP_DEFLATED
+                    co = zlib.compressobj(6, zlib.DEFLATED, -15)
+                    raw = co.compress(data) + co.flush()
+                    flags &= ~0x06  # compression-option bits describe the original deflater
+            if flags & 0x01:
+                raise XlsxPackageError("encrypted zip members are not supported")
+            name = info.orig_filename.encode("utf-8" if flags & 0x800 else "cp437")
+            offset = out.tell()
+            if max(offset, len(raw), usize) >= 0xFFFFFFFF:
+                raise XlsxPackageError("workbooks larger than 4 GiB (zip64) are not supported")
+            local_extra = m.local_extra
+            out.write(
+                struct.pack(
+                    "<4sHHHHHIIIHH",
+                    b"PK\x03\x04",
+                    info.extract_version,
+                    flags,
+                    method,
+                    m.dostime,
+                    m.dosdate,
+                    crc,
+                    len(raw),
+                    usize,
+                    len(name),
+                    len(local_extra),
+                )
+            )
+            out.write(name)
+            out.write(local_extra)
+            out.write(raw)
+            cextra = _strip_zip64_extra(info.extra)
+            ccomment = info.comment or b""
+            central += struct.pack(
+                "<4sBBHHHHHIIIHHHHHII",
+                b"PK\x01\x02",
+                info.create_version,
+                info.create_system,
+                info.extract_version,
+                flags,
+                method,
+                m.dostime,
+                m.dosdate,
+                crc,
+                len(raw),
+                usize,
+                len(name),
+                len(cextra),
+                len(ccomment),
+                0,
+                info.internal_attr,
+                info.external_attr & 0xFFFFFFFF,
+                offset,
+            )
+            central += name + cextra + ccomment
+            count += 1
+        cd_offset = out.tell()
+        if count >= 0xFFFF or cd_offset >= 0xFFFFFFFF:
+            raise XlsxPackageError("workbooks needing zip64 are not supported")
+        out.write(central)
+        out.write(
+            struct.pack(
+                "<4sHHHHIIH",
+                b"PK\x05\x06",
+                0,
+                0,
+                count,
+                count,
+                len(central),
+                cd_offset,
+                len(comment),
+            )
+        )
+        out.write(comment)
+
+
+def _new_zipinfo(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.create_system = 0
+    info.create_version = 20
+    info.extract_version = 20
+    info.flag_bits = 0 if name.isascii() else 0x800
+    info.external_attr = 0
+    return info
+
+
+# --------------------------------------------------------------------------- OPC package model
+
+
+def _rels_name(part: str) -> str:
+    d, b = posixpath.split(part)
+    return posixpath.join(d, "_rels", b + ".rels")
+
+
+def _source_of_rels(rels: str) -> str | None:
+    d, b = posixpath.split(rels)
+    if posixpath.basename(d) != "_rels" or not b.endswith(".rels"):
+        return None
+    return posixpath.join(posixpath.dirname(d), b[: -len(".rels")])
+
+
+def _resolve(source: str, target: str) -> str:
+    target = unquote(target.split("#", 1)[0])
+    if target.startswith("/"):
+        p = target
+    else:
+        p = posixpath.join("/" + posixpath.dirname(source), target)
+    return posixpath.normpath(p).lstrip("/")
+
+
+class _Package:
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        try:
+            self.zf = zipfile.ZipFile(self.path)
+        except zipfile.BadZipFile as exc:
+            raise XlsxPackageError(
+                f"{self.path} is not an xlsx/xlsm zip package (password-protected workbooks "
+                f"and legacy .xls files are not supported)"
+            ) from exc
+        self.infos = self.zf.infolist()
+        self.by_lower = {i.filename.lower(): i.filename for i in self.infos}
+
+    def close(self) -> None:
+        self.zf.close()
+
+    def name(self, part: str) -> str | None:
+        return self.by_lower.get(part.lower())
+
+    def read(self, part: str) -> bytes:
+        name = self.name(part)
+        if name is None:
+            raise XlsxPackageError(f"missing package part {part}")
+        info = self.zf.getinfo(name)
+        if info.file_size > _MAX_PARSED_PART:
+            raise XlsxPackageError(f"{part} is implausibly large ({info.file_size} bytes)")
+        return self.zf.read(info)
+
+    def rels(self, source: str) -> list[dict]:
+        """Relationships of a part ('' for the package): dicts with Id/Type/Target/mode/part."""
+        name = self.name(_rels_name(source) if source else "_rels/.rels")
+        if name is None:
+            return []
+        root = _parse_xml(self.read(name), name)
+        out = []
+        for r in root:
+            if _local(r.tag) != "Relationship":
+                continue
+            mode = r.get("TargetMode", "Internal")
+            target = r.get("Target", "")
+            out.append(
+                {
+                    "Id": r.get("Id", ""),
+                    "Type": r.get("Type", ""),
+                    "Target": target,
+                    "external": mode == "External",
+                    "part": None if mode == "External" else _resolve(source, target),
+                }
+            )
+        return out
+
+    def workbook_part(self) -> str:
+        for r in self.rels(""):
+            if r["Type"].endswith("/officeDocument") and not r["external"]:
+                name = self.name(r["part"])
+                if name:
+                    return name
+        name = self.name("xl/workbook.xml")
+        if name:
+            return name
+        raise XlsxPackageError(f"{self.path}: no workbook part found")
+
+
+def _workbook_sheets(doc: _Doc) -> list[_TEl]:
+    sheets = doc.root.find("sheets")
+    if sheets is None:
+        raise XlsxPackageError(f"{doc.part}: no <sheets> element")
+    return sheets.findall("sheet")
+
+
+def _rid_of(el: Element) -> str | None:
+    for k, v in el.attrib.items():
+        if k.startswith("{") and _local(k) == "id":
+            return v
+    return None
+
+
+def sheet_names(path: str | Path) -> list[str]:
+    """Sheet names in workbook order (parsed with defusedxml)."""
+    pkg = _Package(path)
+    try:
+        wb = pkg.workbook_part()
+        root = _parse_xml(pkg.read(wb), wb)
+        names = []
+        for sheets in root:
+            if _local(sheets.tag) == "sheets":
+                names.extend(s.get("name", "") for s in sheets if _local(s.tag) == "sheet")
+        return names
+    finally:
+        pkg.close()
+
+
+# --------------------------------------------------------------------------- styles
+
+
+def _norm_el(el: Element) -> tuple:
+    return (
+        _local(el.tag),
+        tuple(sorted((_local(k), v) for k, v in el.attrib.items())),
+        tuple(_norm_el(c) for c in el),
+    )
+
+
+def _ser_el(el: Element, prefix: str) -> str:
+    tag = prefix + _local(el.tag)
+    attrs = "".join(f' {k}="{_esc_attr(v)}"' for k, v in el.attrib.items())
+    kids = "".join(_ser_el(c, prefix) for c in el)
+    return f"<{tag}{attrs}>{kids}</{tag}>" if kids else f"<{tag}{attrs}/>"
+
+
+def _E(tag: str, attrib: dict | None = None, *children: Element) -> Element:
+    el = Element(tag, attrib or {})
+    el.extend(children)
+    return el
+
+
+class _Styles:
+    """Finds or appends the cellXfs entries for our Styles in styles.xml (append-only)."""
+
+    def __init__(self, doc: _Doc):
+        self.doc = doc
+        root = doc.root
+        self.prefix = root.prefix
+        self.numfmts_el = root.find("numFmts")
+        self.numfmts: dict[str, int] = {}
+        self.max_numfmt = 163
+        if self.numfmts_el is not None:
+            for nf in self.numfmts_el.findall("numFmt"):
+                try:
+                    nid = int(nf.et.get("numFmtId", ""))
+                except ValueError:
+                    continue
+                self.max_numfmt = max(self.max_numfmt, nid)
+                self.numfmts.setdefault(nf.et.get("formatCode", ""), nid)
+        self.groups = {}
+        for local in ("fonts", "fills", "borders", "cellXfs"):
+            el = root.find(local)
+            kids = [c for c in el.children] if el is not None else []
+            self.groups[local] = {
+                "el": el,
+                "count": len(kids),
+                "index": {},
+                "new": [],
+            }
+            for i, c in enumerate(kids):
+                self.groups[local]["index"].setdefault(_norm_el(c.et), i)
+        csx = root.find("cellStyleXfs")
+        self.has_cell_style_xfs = csx is not None and bool(csx.children)
+        fonts = self.groups["fonts"]["el"]
+        self.font0 = fonts.children[0].et if fonts is not None and fonts.children else None
+        self.new_numfmts: list[tuple[int, str]] = []
+        self.cache: dict[Style, int] = {}
+
+    def _intern(self, group: str, el: Element) -> int:
+        g = self.groups[group]
+        if g["el"] is None:
+            raise XlsxPackageError(f"styles.xml has no <{group}> element")
+        key = _norm_el(el)
+        if key not in g["index"]:
+            g["index"][key] = g["count"] + len(g["new"])
+            g["new"].append(el)
+        return g["index"][key]
+
+    def _numfmt(self, code: str) -> int:
+        if code in _BUILTIN_NUMFMTS:
+            return _BUILTIN_NUMFMTS[code]
+        if code not in self.numfmts:
+            self.max_numfmt += 1
+            self.numfmts[code] = self.max_numfmt
+            self.new_numfmts.append((self.max_numfmt, code))
+        return self.numfmts[code]
+
+    def _font(self, st: Style) -> int:
+        if not (st.bold or st.underline or st.font_color):
+            return 0
+        base = list(self.font0) if self.font0 is not None else [
+            _E("sz", {"val": "11"}),
+            _E("name", {"val": "Calibri"}),
+        ]
+        kids: list[Element] = []
+        if st.bold:
+            kids.append(_E("b"))
+        if st.underline:
+            kids.append(_E("u"))
+        color_done = False
+        for c in base:
+            loc = _local(c.tag)
+            if loc in ("b", "u"):
+                continue
+            if loc == "color" and st.font_color:
+                kids.append(_E("color", {"rgb": _norm_color(st.font_color, "font_color")}))
+                color_done = True
+                continue
+            kids.append(_E(loc, {_local(k): v for k, v in c.attrib.items()}))
+        if st.font_color and not color_done:
+            at = next((i for i, k in enumerate(kids) if k.tag in ("name", "family", "charset", "scheme")),
+                      len(kids))
+            kids.insert(at, _E("color", {"rgb": _norm_color(st.font_color, "font_color")}))
+        return self._intern("fonts", _E("font", {}, *kids))
+
+    def _fill(self, st: Style) -> int:
+        if not st.fill:
+            return 0
+        el = _E(
+            "fill",
+            {},
+            _E(
+                "patternFill",
+                {"patternType": "solid"},
+                _E("fgColor", {"rgb": _norm_color(st.fill, "fill")}),
+                _E("bgColor", {"indexed": "64"}),
+            ),
+        )
+        return self._intern("fills", el)
+
+    def _border(self, st: Style) -> int:
+        if not st.border:
+            return 0
+        sides = [
+            _E(side, {"style": "thin"}, _E("color", {"indexed": "64"}))
+            for side in ("left", "right", "top", "bottom")
+        ]
+        return self._intern("borders", _E("border", {}, *sides, _E("diagonal")))
+
+    def xf(self, st: Style | None) -> int:
+        if st is None or st == Style():
+            return 0
+        if st in self.cache:
+            return self.cache[st]
+        if st.horizontal is not None and st.horizontal not in {
+            "general", "left", "center", "right", "fill", "justify", "centerContinuous", "distributed",
+        }:
+            raise ValueError(f"invalid horizontal alignment: {st.horizontal!r}")
+        num = self._numfmt(st.number_format) if st.number_format else 0
+        font, fill, border = self._font(st), self._fill(st), self._border(st)
+        attrs = {"numFmtId": str(num), "fontId": str(font), "fillId": str(fill), "borderId": str(border)}
+        if self.has_cell_style_xfs:
+            attrs["xfId"] = "0"
+        if num:
+            attrs["applyNumberFormat"] = "1"
+        if font:
+            attrs["applyFont"] = "1"
+        if fill:
+            attrs["applyFill"] = "1"
+        if border:
+            attrs["applyBorder"] = "1"
+        align = {}
+        if st.horizontal:
+            align["horizontal"] = st.horizontal
+        if st.wrap:
+            align["wrapText"] = "1"
+        kids = []
+        if align:
+            attrs["applyAlignment"] = "1"
+            kids.append(_E("alignment", align))
+        idx = self._intern("cellXfs", _E("xf", attrs, *kids))
+        self.cache[st] = idx
+        return idx
+
+    def apply(self) -> None:
+        doc, p = self.doc, self.prefix
+        if self.new_numfmts:
+            xml = "".join(
+                f'<{p}numFmt numFmtId="{i}" formatCode="{_esc_attr(code)}"/>' for i, code in self.new_numfmts
+            )
+            if self.numfmts_el is None:
+                n = len(self.new_numfmts)
+                doc.insert_after_open(doc.root, f'<{p}numFmts count="{n}">{xml}</{p}numFmts>')
+            else:
+                total = len(self.numfmts_el.children) + len(self.new_numfmts)
+                doc.set_attr(self.numfmts_el, "count", str(total))
+                doc.append_children(self.numfmts_el, xml)
+        for g in self.groups.values():
+            if g["new"]:
+                doc.set_attr(g["el"], "count", str(g["count"] + len(g["new"])))
+                doc.append_children(g["el"], "".join(_ser_el(e, p) for e in g["new"]))
+
+
+# --------------------------------------------------------------------------- worksheet XML
+
+
+def _excel_serial(value: dt.date | dt.datetime, date1904: bool) -> float | None:
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.replace(tzinfo=None)
+        day = value.date()
+        frac = (value - dt.datetime.combine(day, dt.time())).total_seconds() / 86400.0
+    else:
+        day, frac = value, 0.0
+    if date1904:
+        n = (day - dt.date(1904, 1, 1)).days
+        if n < 0:
+            return None
+    else:
+        n = (day - dt.date(1899, 12, 31)).days
+        if n < 1:
+            return None
+        if n >= 60:  # Excel's fictitious 1900-02-29
+            n += 1
+    return n + frac
+
+
+def _num_str(value) -> str | None:
+    """Plain number text for <v>, or None for NaN; raises OverflowError for infinities."""
+    if isinstance(value, Decimal):
+        if value.is_nan():
+            return None
+        if value.is_infinite():
+            raise OverflowError
+        s = format(value, "f")
+        if "." in s:
+            s = s.rstrip("0").rstrip(".")
+        return "0" if s in ("", "-0") else s
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    f = float(value)
+    if math.isnan(f):
+        return None
+    if math.isinf(f):
+        raise OverflowError
+    if f.is_integer() and abs(f) < 1e16:
+        return str(int(f))
+    return repr(f)
+
+
+def _is_missing(value) -> bool:
+    try:
+        return value != value  # NaN, pandas NaT
+    except Exception:
+        return False
+
+
+def _build_sheet_xml(
+    spec: SheetSpec,
+    styles: _Styles,
+    *,
+    ns_main: str,
+    ns_r: str,
+    date1904: bool,
+    tab_selected: bool,
+    hyperlink_rel_type: str,
+) -> tuple[bytes, bytes | None]:
+    """Return (worksheet xml, worksheet rels xml or None)."""
+    cells_xml: list[str] = []
+    hyperlinks: list[tuple[str, str]] = []  # (ref, target)
+    max_row = max_col = 0
+    if len(spec.rows) > _MAX_ROWS:
+        raise ValueError("too many rows for a worksheet")
+    for r_idx, row in enumerate(spec.rows, start=1):
+        if len(row) > _MAX_COLS:
+            raise ValueError(f"row {r_idx} has too many columns")
+        parts: list[str] = []
+        for c_idx, item in enumerate(row, start=1):
+            cell = item if isinstance(item, Cell) else Cell(item)
+            value, st = cell.value, cell.style
+            ref = f"{_col_letter(c_idx)}{r_idx}"
+            if _is_missing(value):
+                value = None
+            t = v = None
+            inline = None
+            if value is None:
+                pass
+            elif isinstance(value, bool) or getattr(getattr(value, "dtype", None), "kind", "") == "b":
+                t, v = "b", "1" if value else "0"
+            elif isinstance(value, (dt.date, dt.datetime)):
+                serial = _excel_serial(value, date1904)
+                if serial is None:  # before the epoch: keep it readable as text
+                    inline = value.isoformat()
+                else:
+                    v = _num_str(serial)
+                    if st is None or st.number_format is None:
+                        fmt = _DEFAULT_DATETIME_FMT if isinstance(value, dt.datetime) else _DEFAULT_DATE_FMT
+                        st = replace(st or Style(), number_format=fmt)
+            elif isinstance(value, dt.time):
+                secs = value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 1e6
+                v = _num_str(secs / 86400.0)
+                if st is None or st.number_format is None:
+                    st = replace(st or Style(), number_format=_DEFAULT_TIME_FMT)
+            elif isinstance(value, (numbers.Number, Decimal)) and not isinstance(value, complex):
+                try:
+                    v = _num_str(value)
+                except OverflowError:
+                    t, v = "e", "#NUM!"
+            else:
+                inline = str(value)
+            s = styles.xf(st)
+            if value is None and s == 0 and not cell.hyperlink:
+                continue
+            attrs = f' r="{ref}"' + (f' s="{s}"' if s else "")
+            if inline is not None:
+                text = _clean_text(inline)[:_MAX_CELL_TEXT]
+                text = _EXCEL_ESCAPE_LIKE.sub(r"_x005F_\1", text)
+                parts.append(
+                    f'<c{attrs} t="inlineStr"><is><t xml:space="preserve">{_esc_text(text)}</t></is></c>'
+                )
+            elif v is not None:
+                parts.append(f'<c{attrs}{f" t={chr(34)}{t}{chr(34)}" if t else ""}><v>{v}</v></c>')
+            else:
+                parts.append(f"<c{attrs}/>")
+            if cell.hyperlink:
+                hyperlinks.append((ref, cell.hyperlink))
+            max_row = max(max_row, r_idx)
+            max_col = max(max_col, c_idx)
+        if parts:
+            cells_xml.append(f'<row r="{r_idx}">{"".join(parts)}</row>')
+
+    out = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n']
+    out.append(f'<worksheet xmlns="{ns_main}" xmlns:r="{ns_r}">')
+    out.append(f'<dimension ref="{_range_str(1, 1, max_row, max_col) if max_row else "A1"}"/>')
+
+    view = f'<sheetView{" tabSelected=" + chr(34) + "1" + chr(34) if tab_selected else ""} workbookViewId="0">'
+    if spec.freeze:
+        frow, fcol = _parse_ref(spec.freeze)
+        xs, ys = fcol - 1, frow - 1
+        top_left = f"{_col_letter(fcol)}{frow}"
+        if xs or ys:
+            active = "bottomRight" if xs and ys else ("bottomLeft" if ys else "topRight")
+            pane = "<pane"
+            if xs:
+                pane += f' xSplit="{xs}"'
+            if ys:
+                pane += f' ySplit="{ys}"'
+            pane += f' topLeftCell="{top_left}" activePane="{active}" state="frozen"/>'
+            view += pane
+            if xs and ys:
+                view += '<selection pane="topRight"/><selection pane="bottomLeft"/>'
+            view += f'<selection pane="{active}" activeCell="{top_left}" sqref="{top_left}"/>'
+    view += "</sheetView>"
+    out.append(f"<sheetViews>{view}</sheetViews>")
+    out.append('<sheetFormatPr defaultRowHeight="15"/>')
+
+    if spec.column_widths:
+        cols = []
+        for col, width in sorted(spec.column_widths.items()):
+            col = int(col)
+            if not 1 <= col <= _MAX_COLS:
+                raise ValueError(f"column index out of range: {col}")
+            width = float(width)
+            if not 0 <= width <= 255:
+                raise ValueError(f"column width out of range: {width}")
+            cols.append(f'<col min="{col}" max="{col}" width="{width:g}" customWidth="1"/>')
+        out.append(f"<cols>{''.join(cols)}</cols>")
+
+    out.append(f"<sheetData>{''.join(cells_xml)}</sheetData>" if cells_xml else "<sheetData/>")
+
+    if spec.autofilter:
+        out.append(f'<autoFilter ref="{_range_str(*_parse_range(spec.autofilter))}"/>')
+    if spec.merges:
+        rects = [_parse_range(m) for m in spec.merges]
+        for i, a in enumerate(rects):
+            if a[0] == a[2] and a[1] == a[3]:
+                raise ValueError(f"merge range is a single cell: {spec.merges[i]!r}")
+            for b in rects[:i]:
+                if a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]:
+                    raise ValueError(f"overlapping merge ranges: {spec.merges[i]!r}")
+        merges = "".join(f'<mergeCell ref="{_range_str(*r)}"/>' for r in rects)
+        out.append(f'<mergeCells count="{len(rects)}">{merges}</mergeCells>')
+
+    rels_xml = None
+    if hyperlinks:
+        links, rels = [], []
+        for ref, target in hyperlinks:
+            target = _clean_text(target)
+            if target.startswith("#"):
+                links.append(f'<hyperlink ref="{ref}" location="{_esc_attr(target[1:])}"/>')
+                continue
+            rid = f"rId{len(rels) + 1}"
+            rels.append(
+                f'<Relationship Id="{rid}" Type="{_esc_attr(hyperlink_rel_type)}" '
+                f'Target="{_esc_attr(target)}" TargetMode="External"/>'
+            )
+            links.append(f'<hyperlink ref="{ref}" r:id="{rid}"/>')
+        out.append(f"<hyperlinks>{''.join(links)}</hyperlinks>")
+        if rels:
+            rels_xml = (
+                '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                f'<Relationships xmlns="{_NS_PKG_RELS}">{"".join(rels)}</Relationships>'
+            ).encode("utf-8")
+    out.append('<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>')
+    out.append("</worksheet>")
+    return "".join(out).encode("utf-8"), rels_xml
+
+
+# --------------------------------------------------------------------------- replace_sheet
+
+
+def _check_sheet_name(name: str) -> None:
+    if not name.strip():
+        raise ValueError("sheet name must not be empty")
+    if len(name) > 31:
+        raise ValueError(f"sheet name longer than 31 characters: {name!r}")
+    if _INVALID_SHEET_CHARS.search(name) or name.startswith("'") or name.endswith("'"):
+        raise ValueError(f"invalid characters in sheet name: {name!r}")
+    if _ILLEGAL_XML_CHARS.search(name):
+        raise ValueError(f"control characters in sheet name: {name!r}")
+    if name.casefold() == "history":
+        raise ValueError("'History' is a reserved sheet name")
+
+
+def _key(name: str) -> str:
+    return name.strip().casefold()
+
+
+def _rel_target(source_part: str, target_part: str) -> str:
+    return posixpath.relpath("/" + target_part, "/" + posixpath.dirname(source_part))
+
+
+def replace_sheet(
+    src: str | Path, dst: str | Path, sheet: SheetSpec, *, aliases: Iterable[str] = ()
+) -> None:
+    """Write a copy of workbook ``src`` to ``dst`` in which the worksheet named
+    ``sheet.name`` (or any of ``aliases``, compared case-insensitively after trimming) is
+    replaced by ``sheet``, or added as the last sheet when absent.  Everything else is copied
+    byte for byte.  ``dst`` is written through a temporary file in its directory and then
+    atomically renamed, so ``dst`` may even be ``src``.
+    """
+    _check_sheet_name(sheet.name)
+    pkg = _Package(src)
+    try:
+        members = _plan(pkg, sheet, list(aliases))
+        dst = Path(dst)
+        fd, tmp = tempfile.mkstemp(prefix=".~" + dst.name, suffix=".tmp", dir=dst.parent or ".")
+        os.close(fd)
+        try:
+            _write_zip(tmp, members, pkg.zf.comment)
+            try:
+                shutil.copymode(pkg.path, tmp)
+            except OSError:  # pragma: no cover - e.g. exotic filesystems
+                pass
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    finally:
+        pkg.close()
+    os.replace(tmp, dst)
+
+
+def _plan(pkg: _Package, sheet: SheetSpec, aliases: list[str]) -> list[_Member]:
+    wb_part = pkg.workbook_part()
+    wb = _Doc(pkg.read(wb_part), wb_part)
+    ns_main = _ns(wb.et_root.tag) or _NS_MAIN_TRANSITIONAL
+    wb_rels_part = _rels_name(wb_part)
+    wb_rels_name = pkg.name(wb_rels_part)
+    if wb_rels_name is None:
+        raise XlsxPackageError(f"missing {wb_rels_part}")
+    wb_rels = _Doc(pkg.read(wb_rels_name), wb_rels_name)
+    rels = pkg.rels(wb_part)
+    rel_by_id = {r["Id"]: r for r in rels}
+    ct = _Doc(pkg.read(_CONTENT_TYPES), _CONTENT_TYPES)
+
+    sheet_els = _workbook_sheets(wb)
+    ns_r = _NS_R_TRANSITIONAL
+    for s in sheet_els:
+        for k in s.et.attrib:
+            if k.startswith("{") and _local(k) == "id":
+                ns_r = _ns(k)
+                break
+    ws_rel_type = next(
+        (r["Type"] for r in rels if r["Type"].endswith("/worksheet")),
+        _RT_WORKSHEET_TRANSITIONAL,
+    )
+    hyperlink_rel_type = ws_rel_type.rsplit("/", 1)[0] + "/hyperlink"
+
+    # which sheet to replace: exact name first, then aliases
+    wanted = [_key(sheet.name)] + [_key(a) for a in aliases if _key(a)]
+    target_idx = None
+    for key in wanted:
+        for i, s in enumerate(sheet_els):
+            if _key(s.et.get("name", "")) == key:
+                target_idx = i
+                break
+        if target_idx is not None:
+            break
+
+    workbook_pr = wb.root.find("workbookPr")
+    date1904 = workbook_pr is not None and workbook_pr.et.get("date1904", "0").lower() in ("1", "true")
+    book_views = wb.root.find("bookViews")
+    active_tab = 0
+    if book_views is not None and book_views.children:
+        try:
+            active_tab = int(book_views.children[0].et.get("activeTab", "0"))
+        except ValueError:
+            active_tab = 0
+
+    styles_part = next(
+        (pkg.name(r["part"]) for r in rels if r["Type"].endswith("/styles") and not r["external"]), None
+    )
+    if styles_part is None:
+        raise XlsxPackageError("workbook has no styles part")  # every Excel/LO file has one
+    styles_doc = _Doc(pkg.read(styles_part), styles_part)
+    styles = _Styles(styles_doc)
+
+    replaced: dict[str, bytes | None] = {}  # zip name -> new data (None = drop)
+    added: list[tuple[str, bytes]] = []
+    ct_overrides = {
+        (el.et.get("PartName", "").lstrip("/")).lower(): el for el in ct.root.children if el.local == "Override"
+    }
+
+    if target_idx is not None:
+        sheet_el = sheet_els[target_idx]
+        rid = _rid_of(sheet_el.et)
+        rel = rel_by_id.get(rid or "")
+        if rel is None or rel["external"]:
+            raise XlsxPackageError(f"sheet {sheet_el.et.get('name')!r} has no relationship")
+        if not rel["Type"].endswith("/worksheet"):
+            raise XlsxPackageError(
+                f"sheet {sheet_el.et.get('name')!r} is not a worksheet ({rel['Type'].rsplit('/', 1)[-1]})"
+            )
+        part = pkg.name(rel["part"]) or rel["part"]
+        sheet_id = sheet_el.et.get("sheetId", "")
+        if sheet_el.et.get("name") != sheet.name:
+            wb.set_attr(sheet_el, "name", sheet.name)
+        position = target_idx
+        ws_xml, ws_rels = _build_sheet_xml(
+            sheet, styles, ns_main=ns_main, ns_r=ns_r, date1904=date1904,
+            tab_selected=(position == active_tab), hyperlink_rel_type=hyperlink_rel_type,
+        )
+        if pkg.name(part):
+            replaced[pkg.name(part)] = ws_xml
+        else:
+            added.append((part, ws_xml))
+        if part.lower() not in ct_overrides:
+            ct.append_children(ct.root, f'<{ct.root.prefix}Override PartName="/{_esc_attr(part)}" '
+                                        f'ContentType="{_CT_WORKSHEET}"/>')
+        # parts that only the old sheet referenced are dropped with their rels and overrides
+        for dead in _exclusively_owned(pkg, part):
+            replaced[pkg.name(dead)] = None
+            dead_rels = pkg.name(_rels_name(dead))
+            if dead_rels:
+                replaced[dead_rels] = None
+            if dead.lower() in ct_overrides:
+                ct.remove(ct_overrides[dead.lower()])
+        own_rels = _rels_name(part)
+        if ws_rels is not None:
+            if pkg.name(own_rels):
+                replaced[pkg.name(own_rels)] = ws_rels
+            else:
+                added.append((own_rels, ws_rels))
+        elif pkg.name(own_rels):
+            replaced[pkg.name(own_rels)] = None
+        _drop_calc_chain(pkg, wb_part, rels, sheet_id, wb_rels, ct, ct_overrides, replaced)
+    else:
+        existing_parts = set(pkg.by_lower) | set(ct_overrides)
+        wb_dir = posixpath.dirname(wb_part)
+        n = 1
+        while posixpath.join(wb_dir, f"worksheets/sheet{n}.xml").lower() in existing_parts:
+            n += 1
+        part = posixpath.join(wb_dir, f"worksheets/sheet{n}.xml")
+        ids = {r["Id"] for r in rels}
+        k = 1 + max((int(m.group(1)) for i in ids if (m := re.fullmatch(r"rId(\d+)", i))), default=0)
+        while f"rId{k}" in ids:
+            k += 1
+        rid = f"rId{k}"
+        sheet_id = 1 + max((int(s.et.get("sheetId", "0")) for s in sheet_els
+                            if s.et.get("sheetId", "").isdigit()), default=0)
+        position = len(sheet_els)
+        ws_xml, ws_rels = _build_sheet_xml(
+            sheet, styles, ns_main=ns_main, ns_r=ns_r, date1904=date1904,
+            tab_selected=(position == active_tab), hyperlink_rel_type=hyperlink_rel_type,
+        )
+        added.append((part, ws_xml))
+        if ws_rels is not None:
+            added.append((_rels_name(part), ws_rels))
+        # workbook.xml: <sheet name=… sheetId=… r:id=…/> before </sheets>
+        sheets_el = wb.root.find("sheets")
+        r_prefix = _prefix_for(wb, ns_r)
+        if r_prefix is None:
+            r_attr = f'xmlns:r="{ns_r}" r:id="{rid}"'
+        else:
+            r_attr = f'{r_prefix}id="{rid}"'
+        wb.append_children(
+            sheets_el,
+            f'<{sheets_el.prefix}sheet name="{_esc_attr(sheet.name)}" sheetId="{sheet_id}" {r_attr}/>',
+        )
+        wb_rels.append_children(
+            wb_rels.root,
+            f'<{wb_rels.root.prefix}Relationship Id="{rid}" Type="{_esc_attr(ws_rel_type)}" '
+            f'Target="{_esc_attr(_rel_target(wb_part, part))}"/>',
+        )
+        ct.append_children(
+            ct.root,
+            f'<{ct.root.prefix}Override PartName="/{_esc_attr(part)}" ContentType="{_CT_WORKSHEET}"/>',
+        )
+
+    styles.apply()
+    for doc, name in ((wb, wb_part), (wb_rels, wb_rels_name), (ct, pkg.name(_CONTENT_TYPES)),
+                      (styles_doc, styles_part)):
+        if doc.changed and replaced.get(name, b"") is not None:
+            replaced[name] = doc.to_bytes()
+
+    members: list[_Member] = []
+    with open(pkg.path, "rb") as fp:
+        for info in pkg.infos:
+            if info.filename in replaced:
+                data = replaced[info.filename]
+                if data is None:
+                    continue
+                _raw, extra, t, d = _read_raw(fp, info)
+                members.append(_Member(info=info, data=data, local_extra=extra, dostime=t, dosdate=d))
+            else:
+                raw, extra, t, d = _read_raw(fp, info)
+                members.append(_Member(info=info, raw=raw, local_extra=extra, dostime=t, dosdate=d))
+    for name, data in added:
+        info = _new_zipinfo(name)
+        t, d = _dos_datetime(info.date_time)
+        members.append(_Member(info=info, data=data, dostime=t, dosdate=d))
+    return members
+
+
+def _prefix_for(doc: _Doc, ns: str) -> str | None:
+    """The prefix ('r:') bound to ``ns`` on the root element of ``doc``, if any."""
+    open_tag = doc.text[doc.root.start:doc.root.open_end]
+    for m in _ATTR.finditer(open_tag):
+        name, value = m.group(1), m.group(2)[1:-1]
+        if name.startswith("xmlns:") and value == ns:
+            return name[len("xmlns:"):] + ":"
+    return None
+
+
+def _exclusively_owned(pkg: _Package, sheet_part: str) -> list[str]:
+    """Parts reachable from ``sheet_part`` that nothing outside that subtree references."""
+    incoming: dict[str, set[str]] = {}
+    outgoing: dict[str, set[str]] = {}
+    for info in pkg.infos:
+        source = _source_of_rels(info.filename)
+        if source is None and info.filename.lower() != "_rels/.rels":
+            continue
+        source = source or ""
+        for r in pkg.rels(source):
+            if r["part"] is None:
+                continue
+            tgt = r["part"].lower()
+            incoming.setdefault(tgt, set()).add(source.lower())
+            outgoing.setdefault(source.lower(), set()).add(tgt)
+    dead = {sheet_part.lower()}
+    changed = True
+    while changed:
+        changed = False
+        for src in list(dead):
+            for tgt in outgoing.get(src, ()):
+                if tgt in dead or tgt not in pkg.by_lower:
+                    continue
+                if incoming.get(tgt, set()) <= dead:
+                    dead.add(tgt)
+                    changed = True
+    dead.discard(sheet_part.lower())
+    return sorted(pkg.by_lower[d] for d in dead)
+
+
+def _drop_calc_chain(pkg, wb_part, rels, sheet_id, wb_rels, ct, ct_overrides, replaced) -> None:
+    rel = next((r for r in rels if r["Type"].endswith("/calcChain") and not r["external"]), None)
+    name = pkg.name(rel["part"]) if rel else None
+    if name is None or not sheet_id:
+        return
+    doc = _Doc(pkg.read(name), name)
+    cur = "0"
+    keep, drop = [], []
+    for c in doc.root.children:
+        cur = c.et.get("i", cur)
+        (drop if cur == sheet_id else keep).append((c, cur))
+    if not drop:
+        return
+    if not keep:
+        replaced[name] = None
+        for r_el in wb_rels.root.children:
+            if r_el.et.get("Id") == rel["Id"]:
+                wb_rels.remove(r_el)
+        if name.lower() in ct_overrides:
+            ct.remove(ct_overrides[name.lower()])
+        return
+    for c, _ in drop:
+        doc.remove(c)
+    prev = None
+    for c, eff in keep:
+        if eff != prev and c.et.get("i") is None:
+            doc.set_attr(c, "i", eff)
+        prev = eff
+    replaced[name] = doc.to_bytes()

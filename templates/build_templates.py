@@ -1,0 +1,502 @@
+"""由 templates/src/*.txt 生成报告模板 templates/<同名>.docx。
+
+用法（在仓库根目录）::
+
+    .venv/bin/python templates/build_templates.py
+
+src 文件每行一个段落，格式为 ``样式|文字``。文字中的 docxtpl/Jinja 标签原样写入，
+且每段只有一个 run，保证 docxtpl 看到的标签不被拆开。
+
+版式按 GB/T 9704-2012《党政机关公文格式》：A4，上 37 mm、下 35 mm、左 28 mm、
+右 26 mm（版心 156 mm × 225 mm），正文 3 号仿宋_GB2312，固定行距 28.9 磅，
+每页 22 行；页码 4 号半角宋体“— 1 —”，单页居右、双页居左，各空一字。
+
+样式都是真正的段落样式（Word/WPS 中可直接修改）：
+    正文（Normal）、标题 1/2/3（Heading 1/2/3，保留大纲级别）、
+    报告标题、副标题、落款、落款日期、附件标签。
+
+其他模板（如表格版）可复用 :func:`new_document` 得到已设好页面、样式和页脚的空文档。
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import sys
+import zipfile
+from pathlib import Path
+
+from docx import Document
+from docx.document import Document as DocumentObject
+from docx.enum.style import WD_STYLE_TYPE
+from docx.oxml import parse_xml
+from docx.oxml.ns import nsdecls, qn
+from docx.shared import Twips
+
+TEMPLATES_DIR = Path(__file__).resolve().parent
+SRC_DIR = TEMPLATES_DIR / "src"
+
+# ---------------------------------------------------------------- 字体与尺寸
+FONT_FANGSONG = "仿宋_GB2312"  # 正文、标题 3、落款
+FONT_HEITI = "黑体"  # 标题 1、附件标签
+FONT_KAITI = "楷体_GB2312"  # 标题 2、副标题
+FONT_TITLE = "方正小标宋简体"  # 报告标题
+FONT_SONGTI = "宋体"  # 页码
+FONT_LATIN = "Times New Roman"  # 正文中的数字和西文
+
+SIZE_2HAO = 22  # 2 号，磅
+SIZE_3HAO = 16  # 3 号
+SIZE_4HAO = 14  # 4 号
+
+LINE_PITCH = 578  # 固定行距 28.9 磅（缇），225 mm 版心排 22 行
+TITLE_LINE = 720  # 标题行固定行距 36 磅，2 号字不被裁切
+CHAR_3HAO = 320  # 一个 3 号字宽（缇），首行缩进两字 = 640
+CHAR_4HAO = 280  # 一个 4 号字宽（缇），页码空一字
+
+# 页面（缇）：A4 210 × 297 mm；边距 上 37、下 35、左 28、右 26 mm
+PAGE_WIDTH = 11906
+PAGE_HEIGHT = 16838
+MARGIN_TOP = 2098
+MARGIN_BOTTOM = 1984
+MARGIN_LEFT = 1587
+MARGIN_RIGHT = 1474
+HEADER_DISTANCE = 851  # 15 mm（不使用页眉）
+FOOTER_DISTANCE = 1417  # 25 mm：页码一字线约在版心下边缘之下 7 mm
+# 文档网格：只指定行网格（每页 22 行）。Word 的“每行 28 字”要用
+# type="linesAndChars" + charSpace=-849（字距 15.79 磅），但 LibreOffice 7.4 对负的
+# charSpace 排版错误（每行只排 14 字），所以不用字符网格；3 号字每行自然排 27 字。
+DOC_GRID_TYPE = "lines"
+DOC_GRID_CHAR_SPACE: int | None = None
+
+CORE_TITLE = "excel-eval 模板"
+CORE_DATE = _dt.datetime(2024, 1, 1, 0, 0, 0)
+ZIP_DATE = (2024, 1, 1, 0, 0, 0)
+
+# src 文件中的 STYLE 列 -> 文档中的样式名（python-docx 用英文名识别内置样式）
+SRC_STYLES = {
+    "报告标题": "报告标题",
+    "副标题": "副标题",
+    "标题 1": "Heading 1",
+    "标题 2": "Heading 2",
+    "标题 3": "Heading 3",
+    "正文": "Normal",
+    "落款": "落款",
+    "落款日期": "落款日期",
+    "附件标签": "附件标签",
+}
+
+# 自定义段落样式：名称 -> (styleId, 段落属性, 字符属性)
+_NO_INDENT = {"firstLineChars": 0, "firstLine": 0}
+
+
+def _rpr_xml(east_asia: str, latin: str, size_pt: float) -> str:
+    half = int(round(size_pt * 2))
+    return (
+        f"<w:rPr {nsdecls('w')}>"
+        f'<w:rFonts w:ascii="{latin}" w:hAnsi="{latin}" w:eastAsia="{east_asia}"'
+        f' w:cs="{latin}" w:hint="eastAsia"/>'
+        f'<w:sz w:val="{half}"/><w:szCs w:val="{half}"/>'
+        f"</w:rPr>"
+    )
+
+
+def _ppr_xml(
+    *,
+    jc: str | None = None,
+    line: int | None = LINE_PITCH,
+    line_rule: str = "exact",
+    before: int | None = None,
+    after: int | None = None,
+    ind: dict | None = None,
+    outline: int | None = None,
+    widow_control: bool | None = None,
+    snap_to_grid: bool | None = None,
+    keep_next: bool = False,
+) -> str:
+    """按 CT_PPrBase 的元素顺序拼 pPr。"""
+    parts = []
+    if keep_next:
+        parts.append("<w:keepNext/>")
+    if widow_control is not None:
+        parts.append(f'<w:widowControl w:val="{int(widow_control)}"/>')
+    if snap_to_grid is not None:
+        parts.append(f'<w:snapToGrid w:val="{int(snap_to_grid)}"/>')
+    spacing = {}
+    if before is not None:
+        spacing["w:before"] = before
+    if after is not None:
+        spacing["w:after"] = after
+    if line is not None:
+        spacing["w:line"] = line
+        spacing["w:lineRule"] = line_rule
+    if spacing:
+        attrs = " ".join(f'{k}="{v}"' for k, v in spacing.items())
+        parts.append(f"<w:spacing {attrs}/>")
+    if ind:
+        attrs = " ".join(f'w:{k}="{v}"' for k, v in ind.items())
+        parts.append(f"<w:ind {attrs}/>")
+    if jc is not None:
+        parts.append(f'<w:jc w:val="{jc}"/>')
+    if outline is not None:
+        parts.append(f'<w:outlineLvl w:val="{outline}"/>')
+    return f"<w:pPr {nsdecls('w')}>{''.join(parts)}</w:pPr>"
+
+
+def _set_style_props(style, ppr: str | None, rpr: str | None) -> None:
+    """用给定的 pPr/rPr 整体替换样式原有的段落/字符属性。"""
+    el = style.element
+    for tag in ("w:pPr", "w:rPr"):
+        for old in el.findall(qn(tag)):
+            el.remove(old)
+    # pPr、rPr 排在 name/basedOn/.../rsid 之后、tblPr 等之前
+    anchor = None
+    for tag in ("w:tblPr", "w:trPr", "w:tcPr", "w:tblStylePr"):
+        anchor = el.find(qn(tag))
+        if anchor is not None:
+            break
+    for xml in (ppr, rpr):
+        if xml is None:
+            continue
+        new = parse_xml(xml)
+        if anchor is not None:
+            anchor.addprevious(new)
+        else:
+            el.append(new)
+
+
+def _setup_doc_defaults(doc: DocumentObject) -> None:
+    styles_el = doc.styles.element
+    defaults = styles_el.find(qn("w:docDefaults"))
+    if defaults is not None:
+        styles_el.remove(defaults)
+    half = SIZE_3HAO * 2
+    defaults = parse_xml(
+        f"<w:docDefaults {nsdecls('w')}>"
+        "<w:rPrDefault><w:rPr>"
+        f'<w:rFonts w:ascii="{FONT_LATIN}" w:hAnsi="{FONT_LATIN}"'
+        f' w:eastAsia="{FONT_FANGSONG}" w:cs="{FONT_LATIN}" w:hint="eastAsia"/>'
+        f'<w:kern w:val="2"/><w:sz w:val="{half}"/><w:szCs w:val="{half}"/>'
+        '<w:lang w:val="en-US" w:eastAsia="zh-CN" w:bidi="ar-SA"/>'
+        "</w:rPr></w:rPrDefault>"
+        '<w:pPrDefault><w:pPr><w:spacing w:after="0" w:line="240" w:lineRule="auto"/>'
+        "</w:pPr></w:pPrDefault>"
+        "</w:docDefaults>"
+    )
+    styles_el.insert(0, defaults)
+
+
+def _builtin(doc: DocumentObject, name: str):
+    return doc.styles[name]
+
+
+def _custom(doc: DocumentObject, name: str, style_id: str, next_name: str = "Normal"):
+    styles = doc.styles
+    if name in [s.name for s in styles]:
+        style = styles[name]
+    else:
+        style = styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+    style.element.styleId = style_id
+    style.base_style = styles["Normal"]
+    style.next_paragraph_style = styles[next_name]
+    style.quick_style = True
+    style.hidden = False
+    style.unhide_when_used = False
+    style.priority = 1
+    return style
+
+
+def _sync_linked_char_style(doc: DocumentObject, para_style, rpr: str) -> None:
+    """内置标题的链接字符样式（Heading 1 Char 等）也改成同样的字体。"""
+    link = para_style.element.find(qn("w:link"))
+    if link is None:
+        return
+    style_id = link.get(qn("w:val"))
+    for style in doc.styles:
+        if style.type == WD_STYLE_TYPE.CHARACTER and style.style_id == style_id:
+            _set_style_props(style, None, rpr)
+
+
+def setup_styles(doc: DocumentObject) -> None:
+    """docDefaults、正文、标题 1/2/3、页脚和自定义样式。"""
+    _setup_doc_defaults(doc)
+    indent2 = {"firstLineChars": 200, "firstLine": 2 * CHAR_3HAO}
+
+    normal = _builtin(doc, "Normal")
+    _set_style_props(
+        normal,
+        _ppr_xml(jc="both", line=LINE_PITCH, before=0, after=0, ind=indent2,
+                 widow_control=False),
+        _rpr_xml(FONT_FANGSONG, FONT_LATIN, SIZE_3HAO),
+    )
+
+    headings = {
+        "Heading 1": (FONT_HEITI, FONT_HEITI, 0),
+        "Heading 2": (FONT_KAITI, FONT_KAITI, 1),
+        "Heading 3": (FONT_FANGSONG, FONT_LATIN, 2),
+    }
+    for name, (east_asia, latin, level) in headings.items():
+        style = _builtin(doc, name)
+        rpr = _rpr_xml(east_asia, latin, SIZE_3HAO)
+        _set_style_props(
+            style,
+            # 与下段同页：标题不落在页末；不保留内置的 keepLines、段前距、颜色、加粗
+            _ppr_xml(jc="both", line=LINE_PITCH, before=0, after=0, ind=indent2,
+                     outline=level, keep_next=True),
+            rpr,
+        )
+        style.next_paragraph_style = doc.styles["Normal"]
+        _sync_linked_char_style(doc, style, rpr)
+
+    custom = [
+        # 名称, styleId, 段落属性, 字符属性
+        ("报告标题", "ReportTitle",
+         _ppr_xml(jc="center", line=TITLE_LINE, ind=_NO_INDENT),
+         _rpr_xml(FONT_TITLE, FONT_TITLE, SIZE_2HAO)),
+        ("副标题", "ReportSubtitle",
+         _ppr_xml(jc="center", line=LINE_PITCH, before=LINE_PITCH // 2,
+                  after=LINE_PITCH, ind=_NO_INDENT),
+         _rpr_xml(FONT_KAITI, FONT_KAITI, SIZE_3HAO)),
+        # 落款：正文下空两行，右空二字；日期在其下一行，右空四字
+        ("落款", "SignOff",
+         _ppr_xml(jc="right", line=LINE_PITCH, before=2 * LINE_PITCH,
+                  ind={**_NO_INDENT, "rightChars": 200, "right": 2 * CHAR_3HAO}),
+         _rpr_xml(FONT_FANGSONG, FONT_LATIN, SIZE_3HAO)),
+        ("落款日期", "SignOffDate",
+         _ppr_xml(jc="right", line=LINE_PITCH,
+                  ind={**_NO_INDENT, "rightChars": 400, "right": 4 * CHAR_3HAO}),
+         _rpr_xml(FONT_FANGSONG, FONT_LATIN, SIZE_3HAO)),
+        ("附件标签", "AttachmentLabel",
+         _ppr_xml(jc="left", line=LINE_PITCH, ind=_NO_INDENT),
+         _rpr_xml(FONT_HEITI, FONT_HEITI, SIZE_3HAO)),
+    ]
+    for name, style_id, ppr, rpr in custom:
+        style = _custom(doc, name, style_id)
+        _set_style_props(style, ppr, rpr)
+    doc.styles["报告标题"].next_paragraph_style = doc.styles["副标题"]
+    doc.styles["落款"].next_paragraph_style = doc.styles["落款日期"]
+
+    # 页脚（页码）：4 号宋体，不对齐网格，单倍行距
+    footer = _builtin(doc, "Footer")
+    footer_rpr = _rpr_xml(FONT_SONGTI, FONT_SONGTI, SIZE_4HAO)
+    _set_style_props(
+        footer,
+        _ppr_xml(line=240, line_rule="auto", before=0, after=0, ind=_NO_INDENT,
+                 snap_to_grid=False),
+        footer_rpr,
+    )
+    _sync_linked_char_style(doc, footer, footer_rpr)
+
+
+# ---------------------------------------------------------------- 页面与页脚
+def setup_page(doc: DocumentObject) -> None:
+    section = doc.sections[0]
+    section.page_width = Twips(PAGE_WIDTH)
+    section.page_height = Twips(PAGE_HEIGHT)
+    section.top_margin = Twips(MARGIN_TOP)
+    section.bottom_margin = Twips(MARGIN_BOTTOM)
+    section.left_margin = Twips(MARGIN_LEFT)
+    section.right_margin = Twips(MARGIN_RIGHT)
+    section.header_distance = Twips(HEADER_DISTANCE)
+    section.footer_distance = Twips(FOOTER_DISTANCE)
+    section.gutter = Twips(0)
+    sect_pr = section._sectPr
+    grid = sect_pr.find(qn("w:docGrid"))
+    if grid is None:
+        grid = parse_xml(f"<w:docGrid {nsdecls('w')}/>")
+        sect_pr.append(grid)
+    for key in list(grid.attrib):
+        del grid.attrib[key]
+    grid.set(qn("w:type"), DOC_GRID_TYPE)
+    grid.set(qn("w:linePitch"), str(LINE_PITCH))
+    if DOC_GRID_CHAR_SPACE is not None:
+        grid.set(qn("w:charSpace"), str(DOC_GRID_CHAR_SPACE))
+
+
+def _page_number_paragraph(paragraph, odd: bool) -> None:
+    """“— N —”：单页居右空一字，双页居左空一字。"""
+    p = paragraph._p
+    for child in list(p):
+        p.remove(child)
+    if odd:
+        ppr = '<w:pPr><w:pStyle w:val="Footer"/><w:ind w:right="%d"/><w:jc w:val="right"/></w:pPr>'
+    else:
+        ppr = '<w:pPr><w:pStyle w:val="Footer"/><w:ind w:left="%d"/><w:jc w:val="left"/></w:pPr>'
+    xml = (
+        f"<w:p {nsdecls('w')}>" + ppr % CHAR_4HAO
+        + '<w:r><w:t xml:space="preserve">— </w:t></w:r>'
+        '<w:r><w:fldChar w:fldCharType="begin"/></w:r>'
+        '<w:r><w:instrText xml:space="preserve"> PAGE </w:instrText></w:r>'
+        '<w:r><w:fldChar w:fldCharType="separate"/></w:r>'
+        "<w:r><w:t>1</w:t></w:r>"
+        '<w:r><w:fldChar w:fldCharType="end"/></w:r>'
+        '<w:r><w:t xml:space="preserve"> —</w:t></w:r>'
+        "</w:p>"
+    )
+    for child in parse_xml(xml):
+        p.append(child)
+
+
+def setup_footers(doc: DocumentObject) -> None:
+    doc.settings.odd_and_even_pages_header_footer = True
+    section = doc.sections[0]
+    section.footer.is_linked_to_previous = False
+    section.even_page_footer.is_linked_to_previous = False
+    _page_number_paragraph(section.footer.paragraphs[0], odd=True)
+    _page_number_paragraph(section.even_page_footer.paragraphs[0], odd=False)
+
+
+# ---------------------------------------------------------------- 设置与字体表
+_FONT_TABLE = [
+    # 名称, 替代名, panose, charset, family, pitch, sig
+    (FONT_FANGSONG, "仿宋", "02010609030101010101", "86", "modern", "fixed",
+     ("00000001", "080E0000", "00000010", "00000000", "00040000", "00000000")),
+    (FONT_KAITI, "楷体", "02010609030101010101", "86", "modern", "fixed",
+     ("00000001", "080E0000", "00000010", "00000000", "00040000", "00000000")),
+    (FONT_HEITI, "SimHei", "02010609060101010101", "86", "modern", "fixed",
+     ("800002BF", "38CF7CFA", "00000016", "00000000", "00040001", "00000000")),
+    (FONT_SONGTI, "SimSun", "02010600030101010101", "86", "auto", "variable",
+     ("00000003", "288F0000", "00000016", "00000000", "00040001", "00000000")),
+    (FONT_TITLE, "宋体", "02000000000000000000", "86", "auto", "variable",
+     ("00000001", "08010000", "00000000", "00000000", "00040000", "00000000")),
+]
+
+
+def setup_font_table(doc: DocumentObject) -> None:
+    """在 fontTable.xml 登记中文字体，缺字体时 Word/WPS 按 GB2312 字符集和替代名替换。"""
+    part = None
+    for rel in doc.part.rels.values():
+        if rel.reltype.endswith("/fontTable"):
+            part = rel.target_part
+    if part is None:
+        return
+    root = parse_xml(part.blob)
+    existing = {f.get(qn("w:name")) for f in root.findall(qn("w:font"))}
+    for name, alt, panose, charset, family, pitch, sig in _FONT_TABLE:
+        if name in existing:
+            continue
+        root.append(parse_xml(
+            f'<w:font {nsdecls("w")} w:name="{name}">'
+            f'<w:altName w:val="{alt}"/><w:panose1 w:val="{panose}"/>'
+            f'<w:charset w:val="{charset}"/><w:family w:val="{family}"/>'
+            f'<w:pitch w:val="{pitch}"/>'
+            f'<w:sig w:usb0="{sig[0]}" w:usb1="{sig[1]}" w:usb2="{sig[2]}"'
+            f' w:usb3="{sig[3]}" w:csb0="{sig[4]}" w:csb1="{sig[5]}"/>'
+            "</w:font>"
+        ))
+    from lxml import etree
+
+    part._blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8",
+                                standalone=True)
+
+
+def drop_unused_parts(doc: DocumentObject) -> None:
+    """去掉 python-docx 默认模板带的 stylesWithEffects（Word 2010 会按其中的旧样式
+    显示蓝色标题）和缩略图。"""
+    for rels, reltype in (
+        (doc.part.rels, "/stylesWithEffects"),
+        (doc.part.package.rels, "/thumbnail"),
+    ):
+        for rid, rel in list(rels.items()):
+            if rel.reltype.endswith(reltype):
+                rels.pop(rid)
+
+
+def setup_settings(doc: DocumentObject) -> None:
+    settings = doc.settings.element
+    lang = settings.find(qn("w:themeFontLang"))
+    if lang is not None:
+        lang.set(qn("w:eastAsia"), "zh-CN")
+
+
+def setup_core_properties(doc: DocumentObject) -> None:
+    props = doc.core_properties
+    props.title = CORE_TITLE
+    props.author = CORE_TITLE
+    props.last_modified_by = CORE_TITLE
+    props.subject = "项目支出绩效自评报告"
+    props.comments = ""
+    props.keywords = ""
+    props.category = ""
+    props.revision = 1
+    props.created = CORE_DATE
+    props.modified = CORE_DATE
+
+
+def new_document() -> DocumentObject:
+    """空文档：A4 公文版心、全部样式、奇偶页页码、字体表和文档属性都已设置。"""
+    doc = Document()
+    body = doc.element.body
+    for p in body.findall(qn("w:p")):
+        body.remove(p)
+    setup_styles(doc)
+    setup_page(doc)
+    setup_footers(doc)
+    setup_settings(doc)
+    setup_font_table(doc)
+    setup_core_properties(doc)
+    drop_unused_parts(doc)
+    return doc
+
+
+# ---------------------------------------------------------------- 正文
+def read_src(src_path: Path) -> list[tuple[str, str]]:
+    """读 src 文件，返回 [(STYLE, 文字), ...]；空行忽略。"""
+    rows = []
+    text = Path(src_path).read_text(encoding="utf-8")
+    for lineno, raw in enumerate(text.splitlines(), 1):
+        if not raw.strip():
+            continue
+        style, sep, body = raw.partition("|")
+        if not sep or style not in SRC_STYLES:
+            raise ValueError(f"{src_path}:{lineno}: 无法识别的行：{raw!r}")
+        rows.append((style, body))
+    return rows
+
+
+def add_paragraph(doc: DocumentObject, style: str, text: str):
+    """加一段，文字放在一个 run 里（标签不被拆开）。"""
+    paragraph = doc.add_paragraph(style=doc.styles[SRC_STYLES[style]])
+    paragraph.add_run(text)
+    ppr = paragraph._p.pPr
+    if ppr is not None and len(ppr) == 0:  # 正文（默认样式）不写空的 <w:pPr/>
+        paragraph._p.remove(ppr)
+    return paragraph
+
+
+def save_deterministic(doc: DocumentObject, out_path: Path) -> None:
+    """保存时固定 zip 内各文件的时间戳，同样的输入得到同样的字节。"""
+    buf = io.BytesIO()
+    doc.save(buf)
+    buf.seek(0)
+    out = io.BytesIO()
+    with zipfile.ZipFile(buf) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            zi = zipfile.ZipInfo(info.filename, date_time=ZIP_DATE)
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            zi.external_attr = 0o644 << 16
+            zout.writestr(zi, data)
+    Path(out_path).write_bytes(out.getvalue())
+
+
+def build(src_path: Path, out_path: Path) -> None:
+    doc = new_document()
+    for style, text in read_src(src_path):
+        add_paragraph(doc, style, text)
+    save_deterministic(doc, out_path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    srcs = sorted(SRC_DIR.glob("*.txt"))
+    if not srcs:
+        print(f"没有找到 {SRC_DIR}/*.txt", file=sys.stderr)
+        return 1
+    for src in srcs:
+        out = TEMPLATES_DIR / f"{src.stem}.docx"
+        build(src, out)
+        print(f"{src.relative_to(TEMPLATES_DIR.parent)} -> {out.relative_to(TEMPLATES_DIR.parent)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
