@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import stat
 import tempfile
 from dataclasses import dataclass
 from decimal import Decimal
@@ -82,6 +83,11 @@ def link_target(report: Path, workbook: Path) -> str:
         return report.resolve().as_uri()
 
 
+def is_read_only(path: Path) -> bool:
+    """The file is marked read-only (its owner write bit, Windows' read-only attribute) or cannot be written."""
+    return not (path.stat().st_mode & stat.S_IWUSR) or not os.access(path, os.W_OK)
+
+
 def write_summary(workbook: Path, build: Callable[[Path], SheetSpec], outdir: Path, stamp: str) -> SummaryWrite:
     """Replace the workbook's 汇总 atomically, after keeping a backup in `outdir`. When the workbook cannot be
     replaced (open in Excel, read-only), the summary goes into a copy of the workbook in `outdir` instead.
@@ -93,7 +99,7 @@ def write_summary(workbook: Path, build: Callable[[Path], SheetSpec], outdir: Pa
 
     temp: Path | None = None
     try:
-        if not os.access(workbook, os.W_OK):
+        if is_read_only(workbook):
             raise PermissionError(workbook)
         fd, temp_name = tempfile.mkstemp(prefix=f".{workbook.stem}.", suffix=workbook.suffix, dir=workbook.parent)
         os.close(fd)

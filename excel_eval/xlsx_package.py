@@ -36,7 +36,7 @@ import zlib
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable
 from urllib.parse import unquote
 from xml.etree.ElementTree import Element
 
@@ -335,13 +335,6 @@ class _Doc:
         tel.et = et
         for t, e in zip(tel.children, kids):
             self._pair(t, e)
-
-    def iter(self) -> Iterator[_TEl]:
-        todo = [self.root]
-        while todo:
-            el = todo.pop()
-            yield el
-            todo.extend(reversed(el.children))
 
     # -- edits (applied on to_bytes)
     def _edit(self, start: int, end: int, new: str) -> None:
@@ -846,7 +839,13 @@ class _Styles:
 # --------------------------------------------------------------------------- worksheet XML
 
 
-def _excel_serial(value: dt.date | dt.datetime, date1904: bool) -> float | None:
+def _excel_serial(value: dt.date | dt.datetime, date1904: bool, compat1900: bool = True) -> float | None:
+    """Excel serial number, or None when the date precedes the workbook's epoch.
+
+    ``compat1900`` is workbookPr/@dateCompatibility (default true: Excel's 1900 system with
+    its fictitious 1900-02-29).  LibreOffice writes dateCompatibility="false", meaning a plain
+    1899-12-30 base; both agree from 1900-03-01 on.
+    """
     if isinstance(value, dt.datetime):
         if value.tzinfo is not None:
             value = value.replace(tzinfo=None)
@@ -857,6 +856,10 @@ def _excel_serial(value: dt.date | dt.datetime, date1904: bool) -> float | None:
     if date1904:
         n = (day - dt.date(1904, 1, 1)).days
         if n < 0:
+            return None
+    elif not compat1900:
+        n = (day - dt.date(1899, 12, 30)).days
+        if n < 1:
             return None
     else:
         n = (day - dt.date(1899, 12, 31)).days
@@ -904,6 +907,7 @@ def _build_sheet_xml(
     ns_main: str,
     ns_r: str,
     date1904: bool,
+    compat1900: bool = True,
     tab_selected: bool,
     hyperlink_rel_type: str,
 ) -> tuple[bytes, bytes | None]:
@@ -930,7 +934,7 @@ def _build_sheet_xml(
             elif isinstance(value, bool) or getattr(getattr(value, "dtype", None), "kind", "") == "b":
                 t, v = "b", "1" if value else "0"
             elif isinstance(value, (dt.date, dt.datetime)):
-                serial = _excel_serial(value, date1904)
+                serial = _excel_serial(value, date1904, compat1900)
                 if serial is None:  # before the epoch: keep it readable as text
                     inline = value.isoformat()
                 else:
@@ -1141,6 +1145,7 @@ def _plan(pkg: _Package, sheet: SheetSpec, aliases: list[str]) -> list[_Member]:
 
     workbook_pr = wb.root.find("workbookPr")
     date1904 = workbook_pr is not None and workbook_pr.et.get("date1904", "0").lower() in ("1", "true")
+    compat1900 = workbook_pr is None or workbook_pr.et.get("dateCompatibility", "1").lower() in ("1", "true")
     book_views = wb.root.find("bookViews")
     active_tab = 0
     if book_views is not None and book_views.children:
@@ -1179,7 +1184,7 @@ def _plan(pkg: _Package, sheet: SheetSpec, aliases: list[str]) -> list[_Member]:
             wb.set_attr(sheet_el, "name", sheet.name)
         position = target_idx
         ws_xml, ws_rels = _build_sheet_xml(
-            sheet, styles, ns_main=ns_main, ns_r=ns_r, date1904=date1904,
+            sheet, styles, ns_main=ns_main, ns_r=ns_r, date1904=date1904, compat1900=compat1900,
             tab_selected=(position == active_tab), hyperlink_rel_type=hyperlink_rel_type,
         )
         if pkg.name(part):
@@ -1222,7 +1227,7 @@ def _plan(pkg: _Package, sheet: SheetSpec, aliases: list[str]) -> list[_Member]:
                             if s.et.get("sheetId", "").isdigit()), default=0)
         position = len(sheet_els)
         ws_xml, ws_rels = _build_sheet_xml(
-            sheet, styles, ns_main=ns_main, ns_r=ns_r, date1904=date1904,
+            sheet, styles, ns_main=ns_main, ns_r=ns_r, date1904=date1904, compat1900=compat1900,
             tab_selected=(position == active_tab), hyperlink_rel_type=hyperlink_rel_type,
         )
         added.append((part, ws_xml))

@@ -27,6 +27,7 @@ import zipfile
 from pathlib import Path
 
 from docx import Document
+from lxml import etree
 from docx.document import Document as DocumentObject
 from docx.enum.style import WD_STYLE_TYPE
 from docx.oxml import parse_xml
@@ -85,7 +86,7 @@ SRC_STYLES = {
     "附件标签": "附件标签",
 }
 
-# 自定义段落样式：名称 -> (styleId, 段落属性, 字符属性)
+# 取消从正文继承的首行缩进
 _NO_INDENT = {"firstLineChars": 0, "firstLine": 0}
 
 
@@ -383,8 +384,6 @@ def setup_font_table(doc: DocumentObject) -> None:
             f' w:usb3="{sig[3]}" w:csb0="{sig[4]}" w:csb1="{sig[5]}"/>'
             "</w:font>"
         ))
-    from lxml import etree
-
     part._blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8",
                                 standalone=True)
 

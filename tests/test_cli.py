@@ -1,0 +1,62 @@
+"""The command line: exit codes, Chinese messages, no tracebacks."""
+
+from click.testing import CliRunner
+
+from excel_eval.cli import main
+
+from workbooks import standard_sheets, standard_workbook, write_workbook
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def test_run_on_a_workbook(tmp_path):
+    book = standard_workbook(tmp_path / "账.xlsx")
+    result = invoke("run", book, "-o", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    assert "已生成 2 份报告" in result.output
+    assert "“汇总”表已写入工作簿" in result.output
+
+
+def test_run_without_a_workbook_uses_a_copy_of_the_sample(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = invoke("run")
+    assert result.exit_code == 0, result.output
+    assert len(list((tmp_path / "output").glob("*/*.docx"))) == 4
+    assert len(list((tmp_path / "output").glob("*.xlsx"))) == 1
+
+
+def test_check_exit_codes(tmp_path):
+    assert invoke("check", standard_workbook(tmp_path / "good.xlsx")).exit_code == 0
+    sheets = standard_sheets()
+    sheets["支出明细"][2][2] = "三千"
+    result = invoke("check", write_workbook(tmp_path / "bad.xlsx", sheets))
+    assert result.exit_code == 1
+    assert "支出明细!C3" in result.output and "三千" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_usage_errors_exit_2_without_traceback(tmp_path):
+    result = invoke("run", tmp_path / "没有.xlsx", "-o", tmp_path / "out")
+    assert result.exit_code == 2 and "找不到文件" in result.output and "Traceback" not in result.output
+    (tmp_path / "旧.xls").write_bytes(b"\xd0\xcf\x11\xe0")
+    result = invoke("check", tmp_path / "旧.xls")
+    assert result.exit_code == 2 and "另存为" in result.output
+
+
+def test_workbook_errors_exit_1_and_write_nothing(tmp_path):
+    sheets = standard_sheets()
+    sheets["项目"].append(list(sheets["项目"][1]))
+    book = write_workbook(tmp_path / "账.xlsx", sheets)
+    result = invoke("run", book, "-o", tmp_path / "out")
+    assert result.exit_code == 1
+    assert "项目!A4" in result.output and "未生成报告" in result.output
+    assert not list((tmp_path / "out").glob("*.docx"))
+
+
+def test_every_command_has_chinese_help():
+    for command in ("run", "check"):
+        result = invoke(command, "--help")
+        assert result.exit_code == 0 and "用法" not in result.output  # click's own words stay; ours are Chinese
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in result.output)

@@ -1,0 +1,111 @@
+"""End to end: a workbook in, reports and the 汇总 sheet out."""
+
+import datetime as dt
+import zipfile
+
+import docx
+import openpyxl
+import pytest
+
+from excel_eval.pipeline import report_filename, run, safe_filename
+from excel_eval.problems import WorkbookError
+from excel_eval.schema import SUMMARY_HEADERS
+
+from workbooks import standard_sheets, standard_workbook, write_workbook
+
+NOW = dt.datetime(2026, 11, 27, 9, 30)
+
+
+def test_run_writes_reports_and_summary(tmp_path):
+    book = standard_workbook(tmp_path / "账.xlsx")
+    result = run(book, tmp_path / "out", now=NOW)
+    assert [p.name for p in result.reports] == ["P1_测试专项经费.docx", "P2_软件维护费.docx"]
+    text = "\n".join(p.text for p in docx.Document(str(result.reports[1])).paragraphs)
+    assert "该项目为2021年追加项目，财政部门于2021年5月拨付资金。" in text
+    assert "该项目总计划800元，其中区级资金800元。" in text
+    assert "支付依据等合规合法，与预算相符。" in text
+
+    summary = openpyxl.load_workbook(book)["汇总"]
+    assert [c.value for c in summary[2]] == list(SUMMARY_HEADERS)
+    row = [c.value for c in summary[3]]
+    assert row[:3] == ["P1", "测试专项经费", "某某县测试局"]
+    assert row[3:9] == [10, 10, 1, pytest.approx(9.500050), pytest.approx(0.950005), pytest.approx(0.499950)]
+    assert summary["D3"].number_format == "#,##0.00" and summary["H3"].number_format == "0.00%"
+    assert summary["L3"].hyperlink.target == "out/P1_测试专项经费.docx"
+    assert summary.freeze_panes == "A3"
+    assert "自动生成" in summary["A1"].value
+    assert result.summary.backup.exists() and result.problems_file is None
+
+
+def test_second_run_replaces_the_summary_and_keeps_the_rest(tmp_path):
+    book = standard_workbook(tmp_path / "账.xlsx")
+    run(book, tmp_path / "out", now=NOW)
+    first = {i.filename: zipfile.ZipFile(book).read(i) for i in zipfile.ZipFile(book).infolist()}
+    run(book, tmp_path / "out", now=NOW)
+    names = openpyxl.load_workbook(book).sheetnames
+    assert names == ["项目", "预算", "支出明细", "文字说明", "汇总"]
+    second = zipfile.ZipFile(book)
+    assert {i.filename for i in second.infolist()} == set(first)
+    for name in ("xl/worksheets/sheet1.xml", "xl/worksheets/sheet3.xml"):
+        assert second.read(name) == first[name]
+
+
+def test_errors_stop_the_run_before_anything_is_written(tmp_path):
+    sheets = standard_sheets()
+    sheets["支出明细"][1][2] = "三千"
+    sheets["预算"][2][0] = "P9"
+    book = write_workbook(tmp_path / "账.xlsx", sheets)
+    before = book.read_bytes()
+    with pytest.raises(WorkbookError) as caught:
+        run(book, tmp_path / "out", now=NOW)
+    assert {"amount-invalid", "project-unknown", "budget-missing"} <= set(caught.value.problems.codes())
+    assert book.read_bytes() == before
+    assert not list((tmp_path / "out").glob("*.docx"))
+    problems_file = tmp_path / "out" / "问题清单.csv"
+    content = problems_file.read_bytes()
+    assert content.startswith(b"\xef\xbb\xbf") and "支出明细".encode() in content
+
+
+def test_stale_reports_are_removed_and_user_files_kept(tmp_path):
+    book = standard_workbook(tmp_path / "账.xlsx")
+    out = tmp_path / "out"
+    run(book, out, now=NOW)
+    (out / "我的笔记.docx").write_bytes(b"mine")
+    sheets = standard_sheets()
+    sheets["项目"][1][1] = "改名后的专项经费"
+    result = run(write_workbook(book, sheets), out, now=NOW)
+    assert sorted(p.name for p in out.glob("*.docx")) == ["P1_改名后的专项经费.docx", "P2_软件维护费.docx", "我的笔记.docx"]
+    assert [p.name for p in result.removed] == ["P1_测试专项经费.docx"]
+
+
+def test_read_only_workbook_gets_a_separate_summary(tmp_path):
+    book = standard_workbook(tmp_path / "账.xlsx")
+    before = book.read_bytes()
+    book.chmod(0o444)
+    try:
+        result = run(book, tmp_path / "out", now=NOW)
+    finally:
+        book.chmod(0o644)
+    assert book.read_bytes() == before
+    assert not result.summary.in_workbook
+    assert result.summary.target == tmp_path / "out" / "账_汇总.xlsx"
+    summary = openpyxl.load_workbook(result.summary.target)["汇总"]
+    assert summary["L3"].hyperlink.target == "P1_测试专项经费.docx"
+    assert len(result.reports) == 2
+
+
+@pytest.mark.parametrize("text, expected", [
+    ('a/b\\c:d*e?f"g<h>i|j', "a_b_c_d_e_f_g_h_i_j"),
+    ("名称. ", "名称"),
+    ("CON", "_CON"),
+    ("x" * 300, "x" * 120),
+])
+def test_safe_filenames(text, expected):
+    assert safe_filename(text) == expected
+
+
+def test_report_names_are_unique():
+    class R:
+        project_id, name = "A", "同名"
+    used = set()
+    assert [report_filename(R, used) for _ in range(3)] == ["A_同名.docx", "A_同名_2.docx", "A_同名_3.docx"]
