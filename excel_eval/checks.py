@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 
 from .metrics import totals_by_project
@@ -41,7 +42,7 @@ def _check_project_ids(data: WorkbookData, problems: Problems) -> set[str]:
         if pid in first_row:
             problems.error(
                 "project-duplicate",
-                f"项目编号“{pid}”重复（第一次出现在 {projects.cell('项目编号', first_row[pid])}）。每个项目的编号必须唯一，"
+                f"项目编号“{pid}”重复（第一次出现在 {projects.title}!{projects.cell('项目编号', first_row[pid])}）。每个项目的编号必须唯一，"
                 "请修改其中一个或删除重复的行。",
                 sheet=projects.title, cell=projects.cell("项目编号", row), value=pid,
             )
@@ -92,11 +93,31 @@ def _check_references(data: WorkbookData, sheet, known: set[str], problems: Prob
             )
 
 
+def _unreadable_projects(data: WorkbookData, problems: Problems) -> set[str]:
+    """Projects with a 预算 or 支出明细 row that has an error (an unreadable amount counts as 0): their
+    totals are not checked, so that one bad cell is one problem, not also a zero budget or a negative total."""
+    bad_rows: dict[str, set[int]] = defaultdict(set)
+    for problem in problems.errors:
+        match = _ROW_OF_CELL.fullmatch(problem.cell)
+        if match:
+            bad_rows[problem.sheet].add(int(match.group(1)))
+    found = set()
+    for sheet in (BUDGET, DISBURSEMENTS):
+        table = data.tables[sheet.name]
+        rows = bad_rows.get(table.title, set())
+        found.update(pid for pid, row in zip(table.frame["项目编号"], table.frame[ROW]) if row in rows)
+    return found
+
+
+_ROW_OF_CELL = re.compile(r"[A-Z]{1,3}(\d+)")
+
+
 def _check_figures(data: WorkbookData, problems: Problems) -> None:
     projects = data.tables[PROJECTS.name]
     totals = totals_by_project(data)
+    unreadable = _unreadable_projects(data, problems)
     for pid, row in zip(projects.frame["项目编号"], projects.frame[ROW]):
-        if pid is None or pid not in totals.index:
+        if pid is None or pid not in totals.index or pid in unreadable:
             continue
         t = totals.loc[pid]
         where = {"sheet": projects.title, "cell": projects.cell("项目编号", row), "value": pid}
@@ -109,7 +130,8 @@ def _check_figures(data: WorkbookData, problems: Problems) -> None:
         if t["支出数"] < 0:
             problems.error(
                 "spending-negative",
-                f"项目“{pid}”的支出明细合计为负数（{t['支出数'] / 100:,.2f} 元）。冲销金额大于支出，请核对红字冲销的行。",
+                f"项目“{pid}”的支出明细合计为负数（{t['支出数'] / 100:,.2f} 元）：冲销金额大于支出。"
+                "请在“支出明细”表中核对这个项目的红字冲销（负数）行和金额单位。",
                 **where,
             )
         elif t["支出数"] > t["到位数"]:

@@ -12,7 +12,8 @@ from loguru import logger
 from . import __version__
 from .pipeline import check, run
 from .problems import Problems, UsageError, WorkbookError
-from .render import TemplateProblem
+from .formats import FILTER_HELP, FILTERS
+from .render import VARIABLES, TemplateProblem, load_templates
 from .resources import sample_workbook
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
@@ -21,6 +22,7 @@ CONTEXT = {"help_option_names": ["-h", "--help"]}
 
 def _setup_logging(debug: bool, quiet: bool) -> None:
     logger.remove()
+    logger.enable("excel_eval")
     level = "DEBUG" if debug else ("WARNING" if quiet else "INFO")
     logger.add(sys.stderr, level=level, format="{message}")
 
@@ -109,13 +111,53 @@ def check_command(workbook: Path, templates_dir: Path | None, debug: bool) -> No
     sys.exit(EXIT_OK)
 
 
+@main.command("templates", context_settings=CONTEXT)
+@_templates_option
+def templates_command(templates_dir: Path | None) -> None:
+    """列出可用的报告模板，以及每个模板使用的变量、格式和文字说明栏目。"""
+    try:
+        templates = load_templates(templates_dir)
+    except TemplateProblem as exc:
+        click.echo(f"错误：{exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    for template in templates.values():
+        click.echo(f"【{template.name}】 {template.path}")
+        if template.description:
+            click.echo(f"  说明：{template.description}")
+        if template.project_type:
+            click.echo(f"  默认用于项目类型：{template.project_type}")
+        click.echo(f"  变量：{'、'.join(v for v in template.variables if v != '栏目') or '（无）'}")
+        click.echo(f"  格式：{'、'.join(f for f in template.filters if f in FILTERS) or '（无）'}")
+        click.echo("  栏目（文字说明表的“栏目”列）：")
+        for section in template.sections:
+            if section in template.defaults:
+                kind = f"有默认文字：{_shorten(template.defaults[section])}"
+            elif section in template.optional:
+                kind = "选填"
+            else:
+                kind = "必填"
+            click.echo(f"    {section}  —  {kind}")
+        click.echo("")
+    click.echo("可用的格式：")
+    for name, text in FILTER_HELP.items():
+        click.echo(f"  {name}：{text}")
+    click.echo("可用的变量：")
+    for name, text in VARIABLES.items():
+        click.echo(f"  {name}：{text}")
+
+
+def _shorten(text: str, limit: int = 30) -> str:
+    return text if len(text) <= limit else text[:limit] + "……"
+
+
 def _fail(exc: Exception, debug: bool) -> int:
     """Print a Chinese message for `exc` and return the exit code; a traceback only with --debug."""
     if debug:
         logger.opt(exception=exc).debug("详细信息")
     if isinstance(exc, WorkbookError):
         _show_problems(exc.problems)
-        click.echo(f"{exc} 问题清单已保存在输出文件夹中（问题清单.csv）。请按提示修改工作簿后重新运行。", err=True)
+        saved = f"问题清单已保存到：{exc.problems_file}。" if exc.problems_file else ""
+        click.echo(f"{exc}{saved}请按提示修改工作簿后重新运行。", err=True)
         return EXIT_PROBLEMS
     if isinstance(exc, (UsageError, TemplateProblem)):
         click.echo(f"错误：{exc}", err=True)

@@ -70,18 +70,20 @@ def ratio(numerator: int, denominator: int) -> Decimal | None:
 
 
 def budget_rows(data: WorkbookData) -> pd.DataFrame:
-    """预算 rows with 全年预算数 defaulted to 批复数 and missing amounts as 0."""
+    """预算 rows with 全年预算数 defaulted to 批复数 and unreadable amounts as 0 (int fen throughout)."""
     frame = data.tables[BUDGET.name].frame.copy()
-    frame["全年预算数"] = [b if b is not None else a for a, b in zip(frame["批复数"], frame["全年预算数"])]
+    frame["全年预算数"] = pd.Series([b if b is not None else a for a, b in zip(frame["批复数"], frame["全年预算数"])],
+                               index=frame.index, dtype=object)
     for column in BUDGET_AMOUNTS:
-        frame[column] = [v if isinstance(v, int) else 0 for v in frame[column]]
+        frame[column] = pd.Series([v if isinstance(v, int) else 0 for v in frame[column]], index=frame.index,
+                                  dtype="int64")
     frame["资金来源"] = [s if s else UNNAMED_SOURCE for s in frame["资金来源"]]
     return frame
 
 
 def ledger_rows(data: WorkbookData) -> pd.DataFrame:
     frame = data.tables[DISBURSEMENTS.name].frame.copy()
-    frame["金额"] = [v if isinstance(v, int) else 0 for v in frame["金额"]]
+    frame["金额"] = pd.Series([v if isinstance(v, int) else 0 for v in frame["金额"]], index=frame.index, dtype="int64")
     frame["支出类别"] = [c if c else UNNAMED_CATEGORY for c in frame["支出类别"]]
     frame["资金来源"] = [s if s else UNNAMED_SOURCE for s in frame["资金来源"]]
     return frame
@@ -99,22 +101,24 @@ def totals_by_project(data: WorkbookData) -> pd.DataFrame:
 
 
 def compute(data: WorkbookData) -> list[ProjectRecord]:
-    """One record per row of 项目, in workbook order."""
+    """One record per row of 项目, in workbook order. Every sum is one group-by over the whole sheet."""
     projects = data.tables[PROJECTS.name].frame
     budget = budget_rows(data)
     ledger = ledger_rows(data)
     totals = totals_by_project(data)
-    narrative = data.tables[NARRATIVE.name].frame
+    sources = _by_source(budget, ledger)
+    categories = _by_category(ledger)
+    months = _by_month(ledger)
+    received_dates = _earliest(budget, "到位日期")
+    sections = _sections(data.tables[NARRATIVE.name].frame)
+    columns = [*BUDGET_AMOUNTS, "支出数", "payments"]
+    sums = {pid: dict(zip(columns, map(int, values))) for pid, values in
+            zip(totals.index, totals[columns].itertuples(index=False))}
 
-    sections_by_project = _sections(narrative)
     records = []
     for project in projects.to_dict("records"):
         pid = project["项目编号"]
-        row = totals.loc[pid] if pid in totals.index else None
-        figures = Figures(*(int(row[c]) if row is not None else 0 for c in (*BUDGET_AMOUNTS, "支出数")))
-        own_budget = budget[budget["项目编号"] == pid]
-        own_ledger = ledger[ledger["项目编号"] == pid]
-        received_dates = [d for d in own_budget["到位日期"] if d is not None]
+        row = sums.get(pid, dict.fromkeys(columns, 0))
         records.append(ProjectRecord(
             project_id=pid,
             name=project["项目名称"],
@@ -125,45 +129,64 @@ def compute(data: WorkbookData) -> list[ProjectRecord]:
             template=project["报告模板"],
             report_date=project["报告日期"],
             excel_row=project[ROW],
-            figures=figures,
-            received_date=min(received_dates) if received_dates else None,
-            by_source=_by_source(own_budget, own_ledger),
-            by_category=_by_category(own_ledger),
-            by_month=_by_month(own_ledger),
-            payments=int(row["payments"]) if row is not None else 0,
-            sections=sections_by_project.get(pid, {}),
+            figures=Figures(*(row[c] for c in (*BUDGET_AMOUNTS, "支出数"))),
+            received_date=received_dates.get(pid),
+            by_source=sources.get(pid, []),
+            by_category=categories.get(pid, []),
+            by_month=months.get(pid, []),
+            payments=row["payments"],
+            sections=sections.get(pid, {}),
         ))
     return records
 
 
-def _by_source(budget: pd.DataFrame, ledger: pd.DataFrame) -> list[dict]:
-    sums = budget.groupby("资金来源", sort=False)[list(BUDGET_AMOUNTS)].sum()
-    spent = ledger.groupby("资金来源", sort=False)["金额"].sum()
-    rows = []
-    for source, amounts in sums.iterrows():
-        rows.append({"source": source, "declared": int(amounts["申报数"]), "approved": int(amounts["批复数"]),
-                     "budget": int(amounts["全年预算数"]), "received": int(amounts["到位数"]),
-                     "spent": int(spent.get(source, 0))})
-    for source, amount in spent.items():
-        if source not in sums.index:
-            rows.append({"source": source, "declared": 0, "approved": 0, "budget": 0, "received": 0,
-                         "spent": int(amount)})
-    return rows
+def _earliest(frame: pd.DataFrame, column: str) -> dict[str, dt.date]:
+    earliest: dict[str, dt.date] = {}
+    for pid, day in zip(frame["项目编号"], frame[column]):
+        if day is not None and (pid not in earliest or day < earliest[pid]):
+            earliest[pid] = day
+    return earliest
 
 
-def _by_category(ledger: pd.DataFrame) -> list[dict]:
-    grouped = ledger.groupby("支出类别", sort=False)["金额"].agg(["sum", "size"])
+def _by_source(budget: pd.DataFrame, ledger: pd.DataFrame) -> dict[str, list[dict]]:
+    """项目编号 -> the budget amounts and spending per 资金来源 (budget sources first, in sheet order)."""
+    amounts = budget.groupby(["项目编号", "资金来源"], sort=False)[
+        list(BUDGET_AMOUNTS)].sum()
+    spent = ledger.groupby(["项目编号", "资金来源"], sort=False)["金额"].sum()
+    result: dict[str, list[dict]] = {}
+    for (pid, source), row in zip(amounts.index, amounts.itertuples(index=False)):
+        declared, approved, budget_amount, received = map(int, row)
+        result.setdefault(pid, []).append({
+            "source": source, "declared": declared, "approved": approved, "budget": budget_amount,
+            "received": received, "spent": int(spent.get((pid, source), 0))})
+    for (pid, source), amount in spent.items():
+        if (pid, source) not in amounts.index:
+            result.setdefault(pid, []).append({"source": source, "declared": 0, "approved": 0, "budget": 0,
+                                               "received": 0, "spent": int(amount)})
+    return result
+
+
+def _by_category(ledger: pd.DataFrame) -> dict[str, list[dict]]:
+    """项目编号 -> spending per 支出类别, largest first."""
+    grouped = ledger.groupby(["项目编号", "支出类别"], sort=False)["金额"].agg(["sum", "size"])
     grouped = grouped.sort_values("sum", ascending=False, kind="stable")
-    return [{"category": name, "amount": int(r["sum"]), "count": int(r["size"])} for name, r in grouped.iterrows()]
+    result: dict[str, list[dict]] = {}
+    for (pid, category), total, count in zip(grouped.index, grouped["sum"], grouped["size"]):
+        result.setdefault(pid, []).append({"category": category, "amount": int(total), "count": int(count)})
+    return result
 
 
-def _by_month(ledger: pd.DataFrame) -> list[dict]:
+def _by_month(ledger: pd.DataFrame) -> dict[str, list[dict]]:
+    """项目编号 -> spending per month of 支付日期, in date order."""
     dated = ledger[[d is not None for d in ledger["支付日期"]]]
+    result: dict[str, list[dict]] = {}
     if dated.empty:
-        return []
+        return result
     months = [dt.date(d.year, d.month, 1) for d in dated["支付日期"]]
-    grouped = dated.assign(month=months).groupby("month", sort=True)["金额"].sum()
-    return [{"month": month, "amount": int(amount)} for month, amount in grouped.items()]
+    grouped = dated.assign(month=months).groupby(["项目编号", "month"], sort=True)["金额"].sum()
+    for (pid, month), amount in grouped.items():
+        result.setdefault(pid, []).append({"month": month, "amount": int(amount)})
+    return result
 
 
 def _sections(narrative: pd.DataFrame) -> dict[str, dict[str, list[str]]]:

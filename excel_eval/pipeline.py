@@ -14,6 +14,9 @@ from .checks import validate
 from .metrics import ProjectRecord, compute
 from .problems import Problems, WorkbookError
 from .render import ReportRenderer, ReportTemplate, TemplateProblem, choose_template, load_templates
+from .schema import INDICATORS
+from .scorecard import TEMPLATE_NAME as SCORECARD_TEMPLATE, write_scorecards
+from .scoring import Scorecard, check_indicators
 from .summary import SummaryWrite, summary_sheet, write_summary
 from .workbook import WorkbookData, read_workbook
 
@@ -42,6 +45,8 @@ class RunResult:
     problems: Problems = field(default_factory=Problems)
     problems_file: Path | None = None
     removed: list[Path] = field(default_factory=list)
+    scorecards: list[Path] = field(default_factory=list)  # the 自评表 written, beside their reports
+    scores: dict[str, Scorecard] = field(default_factory=dict)  # by 项目编号, for projects with indicators
 
 
 def check(workbook: str | Path, templates_dir: str | Path | None = None) -> CheckResult:
@@ -50,6 +55,7 @@ def check(workbook: str | Path, templates_dir: str | Path | None = None) -> Chec
     templates = load_templates(Path(templates_dir) if templates_dir else None)
     data = read_workbook(workbook, problems)
     validate(data, templates, problems)
+    check_indicators(data.get(INDICATORS), problems)
     return CheckResult(data, templates, problems)
 
 
@@ -64,19 +70,18 @@ def run(workbook: str | Path, outdir: str | Path, *, templates_dir: str | Path |
     checked = check(workbook, templates_dir)
     result = RunResult(workbook, outdir, problems=checked.problems)
     outdir.mkdir(parents=True, exist_ok=True)
-    if checked.problems.items:
-        result.problems_file = checked.problems.write_csv(outdir / PROBLEMS_FILE)
-    else:
-        (outdir / PROBLEMS_FILE).unlink(missing_ok=True)
+    result.problems_file = write_problems(checked.problems, outdir)
     if checked.problems.has_errors:
-        raise WorkbookError(f"工作簿中有 {len(checked.problems.errors)} 个错误，未生成报告。", checked.problems)
+        raise WorkbookError(f"工作簿中有 {len(checked.problems.errors)} 个错误，未生成报告。", checked.problems,
+                            result.problems_file)
 
     result.records = compute(checked.data)
     renderer = ReportRenderer(checked.templates, run_date=now.date())
     names: set[str] = set()
     written: dict[str, Path] = {}
+    paths: dict[str, Path] = {}
     for record in result.records:
-        path = outdir / report_filename(record, names)
+        path = paths[record.project_id] = outdir / report_filename(record, names)
         try:
             renderer.render(record, choose_template(record), path)
         except PermissionError:
@@ -93,13 +98,37 @@ def run(workbook: str | Path, outdir: str | Path, *, templates_dir: str | Path |
         result.reports.append(path)
         logger.debug("已生成 {}", path.name)
 
-    result.removed = _remove_stale_reports(outdir, result.reports)
+    result.scores, result.scorecards = write_scorecards(
+        result.records, checked.data.get(INDICATORS), checked.templates.get(SCORECARD_TEMPLATE), paths, names,
+        result.problems, now.date())
+    scores = {pid: (card.total, card.grade) for pid, card in result.scores.items()}
+    result.removed = _remove_stale_reports(outdir, result.reports + result.scorecards)
     stamp = now.strftime("%Y%m%d-%H%M%S")
     result.summary = write_summary(
-        workbook, lambda target: summary_sheet(result.records, written, target, now), outdir, stamp)
+        workbook, lambda target: summary_sheet(result.records, written, target, now, scores), outdir, stamp)
     if result.problems.items:
-        result.problems_file = result.problems.write_csv(outdir / PROBLEMS_FILE)
+        result.problems_file = write_problems(result.problems, outdir)
     return result
+
+
+def write_problems(problems: Problems, outdir: Path) -> Path | None:
+    """Write 问题清单.csv into `outdir` (or remove the last run's when there are none). A problems file left
+    open in Excel cannot be replaced on Windows: the list then goes to a new, numbered file instead."""
+    target = outdir / PROBLEMS_FILE
+    if not problems.items:
+        try:
+            target.unlink(missing_ok=True)
+        except OSError:
+            logger.warning("旧的 {} 无法删除（可能正在 Excel 中打开），其内容已过期，请关闭后手动删除。", target.name)
+        return None
+    for counter in range(1, 10):
+        path = target if counter == 1 else target.with_name(f"{target.stem}_{counter}{target.suffix}")
+        try:
+            return problems.write_csv(path)
+        except PermissionError:
+            continue
+    logger.warning("问题清单无法写入 {}（文件夹不可写或文件正在打开），问题已全部显示在上方。", outdir)
+    return None
 
 
 def report_filename(record: ProjectRecord, used: set[str], suffix: str = ".docx") -> str:

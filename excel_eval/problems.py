@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,16 +80,28 @@ class Problems:
             writer = csv.writer(f)
             writer.writerow(["级别", "代码", "工作表", "单元格", "内容", "说明"])
             for p in self.items:
-                writer.writerow([p.severity, p.code, p.sheet, p.cell, p.value, p.message])
+                writer.writerow([p.severity, p.code, p.sheet, p.cell, csv_text(p.value), csv_text(p.message)])
         return path
+
+
+_NUMBER = re.compile(r"[+-]?\d[\d,]*(?:\.\d+)?")
+
+
+def csv_text(text: str) -> str:
+    """Text that Excel shows as written: a cell value such as '=SUM(C2:C4)' would otherwise run as a
+    formula when the CSV is opened (CSV injection), so it gets a leading apostrophe; plain numbers stay."""
+    if text and text[0] in "=+-@\t\r" and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text
 
 
 class WorkbookError(Exception):
     """The run cannot go on (a usage error such as a missing file, or errors in the workbook)."""
 
-    def __init__(self, message: str, problems: Problems | None = None):
+    def __init__(self, message: str, problems: Problems | None = None, problems_file: Path | None = None):
         super().__init__(message)
         self.problems = problems or Problems()
+        self.problems_file = problems_file  # where the problems were written, if anywhere
 
 
 class UsageError(Exception):

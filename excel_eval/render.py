@@ -7,7 +7,7 @@ of its narrative sections (栏目). Templates render in a sandboxed Jinja enviro
 from __future__ import annotations
 
 import datetime as dt
-import io
+import functools
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -20,6 +20,7 @@ from jinja2 import TemplateError, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 from . import formats
+from .docx_render import CompiledDocx
 from .metrics import ProjectRecord
 from .resources import templates_dir
 from .schema import default_template
@@ -127,12 +128,13 @@ def load_template(path: Path) -> ReportTemplate:
         for part in docx.get_headers_footers(docx.FOOTER_URI):
             xml += docx.patch_xml(docx.xml_to_string(part[1]._element))
         ast = env.parse(xml)
+        variables = sorted(_undeclared(ast))
     except TemplateError as exc:
         raise TemplateProblem(f"模板 {path.name} 中的标签有误：{exc}。请检查 {{{{ }}}} 与 {{% %}} 是否成对。") from exc
     except Exception as exc:
         raise TemplateProblem(f"无法打开模板 {path.name}：{exc}") from exc
     template.sections = _used_sections(ast)
-    template.variables = sorted(_undeclared(ast))
+    template.variables = variables
     template.filters = sorted({f.name for f in ast.find_all(nodes.Filter)})
     return template
 
@@ -205,11 +207,16 @@ def sections_for(record: ProjectRecord, template: ReportTemplate, values: dict) 
         elif key in template.defaults:
             # Defaults are template text: they may use variables such as {{ 单位简称 }}. They are escaped
             # later, when placed in the document, so they render here without escaping.
-            text = _DEFAULTS_ENV.from_string(template.defaults[key]).render(values)
+            text = _compiled_default(template.defaults[key]).render(values)
             result[key] = Section(p.strip() for p in text.split("\n") if p.strip())
         else:
             result[key] = Section()
     return result
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled_default(text: str):
+    return _DEFAULTS_ENV.from_string(text)
 
 
 def _clean(text: object) -> str:
@@ -218,27 +225,27 @@ def _clean(text: object) -> str:
 
 
 class ReportRenderer:
-    """Renders projects into .docx files; one per run, templates read once."""
+    """Renders projects into .docx files: each template is compiled once per run (docx_render)."""
 
     def __init__(self, templates: dict[str, ReportTemplate], run_date: dt.date | None = None):
         self.templates = templates
         self.run_date = run_date
         self.env = make_environment()
-        self._sources: dict[str, bytes] = {}
+        self._compiled: dict[str, CompiledDocx] = {}
+
+    def compiled(self, template_name: str) -> CompiledDocx:
+        if template_name not in self._compiled:
+            self._compiled[template_name] = CompiledDocx(self.templates[template_name].path, self.env)
+        return self._compiled[template_name]
 
     def render(self, record: ProjectRecord, template_name: str, out_path: Path) -> Path:
         template = self.templates[template_name]
-        source = self._sources.get(template_name)
-        if source is None:
-            source = self._sources[template_name] = template.path.read_bytes()
-        doc = DocxTemplate(io.BytesIO(source))
         try:
-            doc.render(context(record, template, self.run_date), jinja_env=self.env, autoescape=True)
+            values = context(record, template, self.run_date)
+            out_path.parent.mkdir(parents=True, exist_ok=True)
+            return self.compiled(template_name).write(values, out_path)
         except TemplateError as exc:
             raise TemplateProblem(f"模板 {template.path.name} 渲染失败（项目 {record.project_id}）：{exc}") from exc
-        out_path.parent.mkdir(parents=True, exist_ok=True)
-        doc.save(out_path)
-        return out_path
 
 
 def document_text(path: Path) -> str:

@@ -2,25 +2,33 @@
 
 Headers are found in the first 10 rows, units (元/万元) come from the headers or a unit line, amounts become
 exact fen, dates become dates, and every record keeps its Excel row number for messages. Totals rows
-(合计/总计/小计) are set aside and checked against the rows they cover. Nothing outside this module knows
-about Excel cells.
+(合计/总计/小计/本月合计/累计) are set aside and checked against the rows they cover. Formula cells give their
+cached values; a formula saved without one is reported (uncached_formulas). A package with a DTD in any XML
+part is refused before it is parsed (refuse_unsafe_xml). Nothing outside this module knows about Excel cells.
 """
 
 from __future__ import annotations
 
+import io
+import posixpath
+import re
+import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+import defusedxml
+import defusedxml.ElementTree as DET
 import openpyxl
 import pandas as pd
+from loguru import logger
+from lxml import etree
 from openpyxl.utils import get_column_letter
 
 from . import money
 from .problems import Problems, UsageError
-from .schema import (AMOUNT, DATE, INPUT_SHEETS, INTEGER, NUMBER, TOTAL_MARKERS, Column, Sheet,
-                     normalize_name, sheet_matches)
+from .schema import AMOUNT, DATE, INPUT_SHEETS, INTEGER, NUMBER, TEXT, Column, Sheet, normalize_name, sheet_matches
 
 HEADER_SEARCH_ROWS = 10
 ROW = "_row"  # the Excel row number of a record, kept as a column of every frame
@@ -55,9 +63,12 @@ def read_workbook(path: str | Path, problems: Problems) -> WorkbookData:
     """Read every input sheet of the workbook at `path`; bad cells become problems, never exceptions."""
     path = Path(path)
     book = open_workbook(path)
+    names = [ws.title for ws in book.worksheets]  # not chart sheets
+    titles = {sheet.name: next((t for t in names if sheet_matches(sheet, t)), None) for sheet in INPUT_SHEETS}
+    uncached = uncached_formulas(path, [t for t in titles.values() if t])
     tables: dict[str, Table] = {}
     for sheet in INPUT_SHEETS:
-        title = next((t for t in book.sheetnames if sheet_matches(sheet, t)), None)
+        title = titles[sheet.name]
         if title is None:
             if sheet.required:
                 problems.error(
@@ -67,11 +78,17 @@ def read_workbook(path: str | Path, problems: Problems) -> WorkbookData:
                     sheet=sheet.name,
                 )
             continue
-        table = read_sheet(book[title], sheet, problems)
+        table = read_sheet(book[title], sheet, problems, uncached.get(title, {}))
         if table is not None:
             tables[sheet.name] = table
     book.close()
     return WorkbookData(path, tables)
+
+
+# --------------------------------------------------------------------------- opening the file
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, .et, and password-protected .xlsx
+_PROLOG_BYTES = 64 * 1024
 
 
 def open_workbook(path: Path):
@@ -86,17 +103,247 @@ def open_workbook(path: Path):
             f"{path.name} 是旧版 Excel 97-2003 格式（.xls），无法直接读取。请在 Excel 或 WPS 中打开它，"
             "选择“文件 → 另存为”，保存类型选“Excel 工作簿（*.xlsx）”，再用新文件运行。"
         )
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(len(_OLE_MAGIC))
+    except OSError as exc:
+        raise UsageError(f"无法打开 {path.name}：{exc.strerror or exc}。请检查文件是否存在、是否有读取权限。") from exc
+    if magic == _OLE_MAGIC:
+        raise UsageError(
+            f"{path.name} 不是 .xlsx 格式：它要么设置了打开密码（加密的工作簿），要么是改了扩展名的旧版 .xls / WPS .et 文件。"
+            "请在 Excel 或 WPS 中打开它，取消打开密码（文件 → 信息 → 保护工作簿 → 用密码进行加密，清空密码），"
+            "或选择“文件 → 另存为”保存为“Excel 工作簿（*.xlsx）”，再用新文件运行。"
+        )
     if not zipfile.is_zipfile(path):
         raise UsageError(f"{path.name} 不是 Excel 工作簿（.xlsx/.xlsm）。请在 Excel 或 WPS 中另存为 .xlsx 后再运行。")
+    refuse_unsafe_xml(path)
     try:
         return openpyxl.load_workbook(path, data_only=True, keep_vba=False, keep_links=False)
     except Exception as exc:  # openpyxl raises many kinds for a damaged package
-        raise UsageError(f"无法读取工作簿 {path.name}：{exc}。请在 Excel 或 WPS 中打开并另存为 .xlsx 后再运行。") from exc
+        if _caused_by(exc, defusedxml.DefusedXmlException):  # a DTD hidden beyond the prolog scan
+            raise UsageError(_unsafe_message(path)) from exc
+        logger.debug("openpyxl could not load {}: {!r}", path, exc)
+        raise UsageError(
+            f"无法读取工作簿 {path.name}：文件已损坏，或不是 Excel 工作簿。请在 Excel 或 WPS 中打开它，"
+            "选择“文件 → 另存为”保存为“Excel 工作簿（*.xlsx）”，再用新文件运行。"
+        ) from exc
 
 
-def read_sheet(ws, sheet: Sheet, problems: Problems) -> Table | None:
-    rows = list(ws.iter_rows(min_row=1, min_col=1, max_row=ws.max_row, max_col=ws.max_column, values_only=True))
-    header_index, positions = _find_header(rows, sheet)
+def _caused_by(exc: BaseException, kind: type) -> bool:
+    """`exc` or an exception it was raised from (openpyxl wraps parser errors in ValueError)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, kind):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _unsafe_message(path: Path) -> str:
+    return (f"{path.name} 中含有不安全的 XML 内容（DOCTYPE/实体定义，可能是“XML 炸弹”），为安全起见拒绝读取。"
+            "Excel 和 WPS 保存的工作簿不会有这种内容：请确认文件来源，或在 Excel/WPS 中打开后另存为新的 .xlsx 再运行。")
+
+
+def refuse_unsafe_xml(path: Path) -> None:
+    """Refuse a package any of whose XML parts declares a DTD (billion laughs, external entities).
+
+    Office never writes a DOCTYPE, so its mere presence is refused, before any parser sees the part; only the
+    start of each part is read (a DTD must come before the root element). openpyxl parses with defusedxml as a
+    second line of defence, and any reader that replaces it (calamine) is covered by this check too."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            for info in zf.infolist():
+                if info.is_dir() or not info.filename.lower().endswith((".xml", ".rels", ".vml")):
+                    continue
+                with zf.open(info) as part:
+                    start = part.read(_PROLOG_BYTES)
+                if _declares_dtd(start):
+                    raise UsageError(_unsafe_message(path))
+    except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError) as exc:
+        # RuntimeError: an encrypted zip member; NotImplementedError: an unknown compression method
+        logger.debug("unreadable package {}: {!r}", path, exc)
+        raise UsageError(
+            f"无法读取工作簿 {path.name}：文件已损坏。请在 Excel 或 WPS 中打开它并另存为 .xlsx，再用新文件运行。"
+        ) from exc
+
+
+def _declares_dtd(start: bytes) -> bool:
+    if start.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = start.decode("utf-16", errors="ignore")
+    else:
+        text = start.decode("utf-8", errors="ignore")
+    return "<!DOCTYPE" in text or "<!ENTITY" in text
+
+
+# --------------------------------------------------------------------------- formulas with no cached value
+
+_MAIN_NS = ("http://schemas.openxmlformats.org/spreadsheetml/2006/main", "http://purl.oclc.org/ooxml/spreadsheetml/main")
+_REL_NS = ("http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+           "http://purl.oclc.org/ooxml/officeDocument/relationships")
+_HAS_FORMULA = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
+_CELL_REF = re.compile(r"([A-Za-z]{1,3})(\d+)")
+
+
+def uncached_formulas(path: Path, titles: list[str]) -> dict[str, dict[tuple[int, int], str]]:
+    """The formula cells of the sheets `titles` that hold no cached value, as {title: {(row, column): formula}}
+    (1-based, formula text as written, "" for the followers of a shared formula). No cached value means no
+    <v>, or an empty <v> on a cell that is not a text result (openpyxl writes <f>SUM(A1)</f><v></v>).
+
+    Value readers (openpyxl data_only, calamine) show such a cell as empty; this one extra pass over the sheet
+    XML tells them apart. It is a byte search, not a parse, so it stays cheap next to reading the values."""
+    found: dict[str, dict[tuple[int, int], str]] = {}
+    try:
+        with zipfile.ZipFile(path) as zf:
+            parts = _sheet_parts(zf)
+            for title in titles:
+                name = parts.get(title)
+                if name is None:
+                    continue
+                data = zf.read(name)
+                if not _HAS_FORMULA.search(data):
+                    continue
+                cells = _scan_sheet(data)
+                if cells:
+                    found[title] = cells
+    except (KeyError, zipfile.BadZipFile, etree.XMLSyntaxError, DET.ParseError, ValueError,
+            defusedxml.DefusedXmlException) as exc:
+        # openpyxl has just read this package; a part this pass cannot follow is left to it
+        logger.debug("formula scan skipped for {}: {!r}", path, exc)
+    return found
+
+
+def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet title -> zip member name of its worksheet part."""
+    names = {n.lower(): n for n in zf.namelist()}
+    workbook = names.get("xl/workbook.xml")
+    for rel in DET.fromstring(zf.read(names["_rels/.rels"])) if "_rels/.rels" in names else []:
+        if rel.get("Type", "").endswith("/officeDocument"):
+            workbook = names.get(_resolve("", rel.get("Target", "")).lower(), workbook)
+    if workbook is None:
+        return {}
+    folder, base = posixpath.split(workbook)
+    rels_name = names.get(posixpath.join(folder, "_rels", base + ".rels").lower())
+    targets = {}
+    if rels_name:
+        for rel in DET.fromstring(zf.read(rels_name)):
+            if rel.get("TargetMode") != "External":
+                targets[rel.get("Id")] = _resolve(workbook, rel.get("Target", ""))
+    parts = {}
+    for element in DET.fromstring(zf.read(workbook)).iter():
+        if element.tag.rsplit("}", 1)[-1] != "sheet":
+            continue
+        rid = next((v for k, v in element.attrib.items() if k.startswith("{") and k.split("}")[0][1:] in _REL_NS
+                    and k.endswith("}id")), None)
+        target = targets.get(rid)
+        if target and target.lower() in names:
+            parts[element.get("name", "")] = names[target.lower()]
+    return parts
+
+
+def _resolve(source: str, target: str) -> str:
+    if target.startswith("/"):
+        return posixpath.normpath(target).lstrip("/")
+    return posixpath.normpath(posixpath.join(posixpath.dirname(source), target)).lstrip("/")
+
+
+_ROOT = re.compile(rb"<(?:([A-Za-z_][\w.-]*):)?worksheet[\s>]")
+_ATTR_R = re.compile(rb'\sr\s*=\s*["\']([A-Za-z]{1,3})(\d+)["\']')
+_ATTR_T = re.compile(rb'\st\s*=\s*["\'](\w+)["\']')
+_XML_ENTITIES = {b"&amp;": b"&", b"&lt;": b"<", b"&gt;": b">", b"&quot;": b'"', b"&apos;": b"\'"}
+
+
+def _scan_sheet(data: bytes) -> dict[tuple[int, int], str]:
+    """Formula cells with no cached value in one worksheet part. Searches the bytes around each <f> (a sheet of
+    50,000 rows takes a fraction of a second); a sheet whose cells carry no r="C14" is parsed instead."""
+    root = _ROOT.search(data)
+    prefix = (root.group(1) + b":") if root and root.group(1) else b""
+    start = data.find(b"<" + prefix + b"sheetData")
+    end = data.rfind(b"</" + prefix + b"sheetData>")
+    if start < 0 or end < 0:
+        return {}
+    open_cell, close_cell = b"<" + prefix + b"c ", b"</" + prefix + b"c>"
+    value = re.compile(rb"<" + re.escape(prefix) + rb"v(?:\s[^>]*)?(?:/>|>(.*?)</" + re.escape(prefix) + rb"v>)", re.S)
+    formula = re.compile(rb"<" + re.escape(prefix) + rb"f(?:\s[^>]*)?(?:/>|>(.*?)</" + re.escape(prefix) + rb"f>)", re.S)
+    cells: dict[tuple[int, int], str] = {}
+    for match in formula.finditer(data, start, end):
+        cell_start = data.rfind(open_cell, start, match.start())
+        cell_end = data.find(close_cell, match.end(), end)
+        tag_end = data.find(b">", cell_start)
+        ref = _ATTR_R.search(data, cell_start, tag_end) if cell_start >= 0 else None
+        if (ref is None or cell_end < 0 or data[tag_end - 1:tag_end] == b"/"
+                or data.find(close_cell, cell_start, match.start()) >= 0):
+            return _parse_sheet(data)  # not the plain layout Excel, WPS and LibreOffice write: parse it
+        cached = value.search(data, match.end(), cell_end)
+        kind = _ATTR_T.search(data, cell_start, tag_end)
+        text_result = kind is not None and kind.group(1) in (b"str", b"inlineStr")
+        if cached is None or (not (cached.group(1) or b"").strip() and not text_result):
+            text = match.group(1) or b""
+            for entity, char in _XML_ENTITIES.items():
+                text = text.replace(entity, char)
+            text = text.decode("utf-8", errors="replace").strip()
+            cells[(int(ref.group(2)), _column_index(ref.group(1).decode()))] = f"={text}" if text else ""
+    return cells
+
+
+def _parse_sheet(data: bytes) -> dict[tuple[int, int], str]:
+    """_scan_sheet for any layout (cells without r="…", odd spacing), by parsing; no DTD is loaded."""
+    cells: dict[tuple[int, int], str] = {}
+    tags = [f"{{{ns}}}row" for ns in _MAIN_NS]
+    parser = etree.iterparse(io.BytesIO(data), events=("end",), tag=tags, resolve_entities=False,
+                             no_network=True, load_dtd=False, huge_tree=True)
+    row_number = 0
+    for _, row in parser:
+        row_number = int(row.get("r") or row_number + 1)
+        column = 0
+        for cell in row:
+            if etree.QName(cell).localname != "c":
+                continue
+            ref = _CELL_REF.fullmatch(cell.get("r") or "")
+            column = _column_index(ref.group(1)) if ref else column + 1
+            if ref:
+                row_number = int(ref.group(2))
+            formula = value = None
+            for child in cell:
+                local = etree.QName(child).localname
+                if local == "f":
+                    formula = child
+                elif local == "v":
+                    value = child
+            # openpyxl writes <v></v> for a formula it cannot compute; an empty string result is t="str"
+            if formula is not None and (value is None or (not (value.text or "").strip()
+                                                          and cell.get("t") not in ("str", "inlineStr"))):
+                text = (formula.text or "").strip()
+                cells[(row_number, column)] = f"={text}" if text else ""
+        row.clear()
+        while row.getprevious() is not None:
+            del row.getparent()[0]
+    return cells
+
+
+def _column_index(letters: str) -> int:
+    index = 0
+    for ch in letters.upper():
+        index = index * 26 + ord(ch) - 64
+    return index
+
+
+# --------------------------------------------------------------------------- one sheet
+
+_TOTALS = re.compile(r"^(?:(本页|本月|本季度?|全年|本年|总)?(合计|总计|小计|累计))[:：]?$")
+# A totals row of one level covers the data rows since the last totals row of the same or a higher level.
+_SUBTOTAL, _TOTAL, _GRAND_TOTAL, _CUMULATIVE = 1, 2, 3, 0
+_EXCEL_ERROR = re.compile(r"#(?:REF!|VALUE!|DIV/0!|N/A|NAME\?|NULL!|NUM!|SPILL!|CALC!|GETTING_DATA)")
+_FILLED_KINDS = (TEXT, DATE, INTEGER)  # vertically merged cells of these repeat; merged amounts are not copied
+
+
+def read_sheet(ws, sheet: Sheet, problems: Problems,
+               uncached: dict[tuple[int, int], str] | None = None) -> Table | None:
+    """Read one sheet. `uncached` holds the sheet's formula cells with no cached value (see uncached_formulas)."""
+    uncached = uncached or {}
+    rows = [[_unescape(v) if isinstance(v, str) and "_x" in v else v for v in r]
+            for r in ws.iter_rows(min_row=1, min_col=1, max_row=ws.max_row, max_col=ws.max_column, values_only=True)]
+    header_index, positions, duplicates = _find_header(rows, sheet)
     missing = [c for c in sheet.required_columns if c.name not in positions]
     if missing:
         where = f"第{header_index + 1}行" if positions else f"前{HEADER_SEARCH_ROWS}行"
@@ -104,12 +351,19 @@ def read_sheet(ws, sheet: Sheet, problems: Problems) -> Table | None:
             problems.error(
                 "column-missing",
                 f"“{ws.title}”表{where}中没有找到必填列“{column.name}”（也可写作 {column.alias}）。"
-                f"请在表头行加上这一列。",
+                f"请在表头行加上这一列，表头须在前{HEADER_SEARCH_ROWS}行内、同一行中。",
                 sheet=ws.title,
             )
         return None
 
     header = rows[header_index]
+    for name, (first, again) in duplicates.items():
+        problems.warning(
+            "column-duplicate",
+            f"表头中“{name}”出现了两次（{get_column_letter(first + 1)}{header_index + 1} 和 "
+            f"{get_column_letter(again + 1)}{header_index + 1}），只读取了第一列。请删除或改名多余的一列。",
+            sheet=ws.title, cell=f"{get_column_letter(again + 1)}{header_index + 1}", value=header[again],
+        )
     default_unit = _unit_line(rows[:header_index], ws.title, problems) or "元"
     units: dict[str, str] = {}
     for column in sheet.columns:
@@ -125,22 +379,37 @@ def read_sheet(ws, sheet: Sheet, problems: Problems) -> Table | None:
             units[column.name] = unit or default_unit
     letters = {name: get_column_letter(index + 1) for name, index in positions.items()}
     table = Table(sheet, ws.title, pd.DataFrame(), letters, units)
+    filled = [positions[c.name] for c in sheet.columns if c.kind in _FILLED_KINDS and c.name in positions]
+    _fill_merged_down(ws, rows, header_index + 1, filled)
 
     records: list[dict] = []
-    pending: list[dict] = []  # data rows since the last totals row, for checking the next one
+    covered: dict[int, list[dict]] = {_SUBTOTAL: [], _TOTAL: [], _GRAND_TOTAL: [], _CUMULATIVE: []}
     for offset, values in enumerate(rows[header_index + 1:]):
         excel_row = header_index + 2 + offset
         cells = {c.name: values[positions[c.name]] for c in sheet.columns if c.name in positions
                  and positions[c.name] < len(values)}
-        if all(money.is_blank(v) for v in cells.values()):
+        formulas = {name: uncached[(excel_row, positions[name] + 1)] for name in cells
+                    if (excel_row, positions[name] + 1) in uncached}
+        if all(money.is_blank(v) for v in cells.values()) and not formulas:
             continue
-        if _is_totals_row(values, positions, sheet):
-            _check_totals(table, excel_row, cells, pending, problems)
-            pending = []
+        level = _totals_level(values, positions, sheet)
+        if level is not None:
+            for name, formula in formulas.items():
+                problems.warning(
+                    "formula-no-value",
+                    f"合计行的公式 {formula or '（共享公式）'} 没有保存计算结果，无法核对这个合计（合计行不参与计算，不影响报告）。"
+                    "请在 Excel 或 WPS 中打开并保存一次工作簿，再重新运行。",
+                    sheet=table.title, cell=table.cell(name, excel_row), value=formula,
+                )
+            _check_totals(table, excel_row, {k: v for k, v in cells.items() if k not in formulas},
+                          covered[level], problems)
+            for lower in range(1, level + 1):
+                covered[lower] = []
             continue
-        record = _convert_row(table, excel_row, cells, problems)
+        record = _convert_row(table, excel_row, cells, problems, formulas)
         records.append(record)
-        pending.append(record)
+        for rows_covered in covered.values():
+            rows_covered.append(record)
 
     columns = [c.name for c in sheet.columns] + [ROW]
     # object columns keep ints (fen) exact and blanks as None; pandas would otherwise make floats and NaN
@@ -148,24 +417,52 @@ def read_sheet(ws, sheet: Sheet, problems: Problems) -> Table | None:
     return table
 
 
-def _find_header(rows: list[tuple], sheet: Sheet) -> tuple[int, dict[str, int]]:
-    """The header row (0-based) and the position of each known column; the best partial match if none is complete."""
-    best_index, best_positions = 0, {}
+_ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def _unescape(text: str) -> str:
+    """Excel keeps characters XML cannot hold (line feeds aside) as _x0001_, and a literal '_x' as _x005F_x;
+    openpyxl hands them over as written."""
+    return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text)
+
+
+def _fill_merged_down(ws, rows: list[list], first_data_index: int, positions: list[int]) -> None:
+    """A cell merged down over several data rows (项目编号 merged across a project's rows) reads, on every
+    row, as the value its top cell shows. Only the listed column positions are filled: a merged amount is
+    stated once and must not be counted on every row."""
+    for merged in getattr(ws, "merged_cells", ()):
+        min_col, min_row, _, max_row = merged.bounds
+        if max_row == min_row or min_col - 1 not in positions or min_row - 1 < first_data_index:
+            continue
+        top = rows[min_row - 1][min_col - 1] if min_row - 1 < len(rows) else None
+        for index in range(min_row, min(max_row, len(rows))):
+            if min_col - 1 < len(rows[index]) and rows[index][min_col - 1] is None:
+                rows[index][min_col - 1] = top
+
+
+def _find_header(rows: list, sheet: Sheet) -> tuple[int, dict[str, int], dict[str, tuple[int, int]]]:
+    """The header row (0-based), the position of each known column, and columns found twice in that row;
+    the best partial match if no row is complete."""
+    best = (0, {}, {})
     for index, values in enumerate(rows[:HEADER_SEARCH_ROWS]):
         positions: dict[str, int] = {}
+        duplicates: dict[str, tuple[int, int]] = {}
         for position, value in enumerate(values):
             if value is None:
                 continue
             key = normalize_name(_header_name(value))
             for column in sheet.columns:
-                if column.name not in positions and key in (normalize_name(column.name), normalize_name(column.alias)):
-                    positions[column.name] = position
+                if key in (normalize_name(column.name), normalize_name(column.alias)):
+                    if column.name in positions:
+                        duplicates.setdefault(column.name, (positions[column.name], position))
+                    else:
+                        positions[column.name] = position
                     break
         if all(c.name in positions for c in sheet.required_columns):
-            return index, positions
-        if len(positions) > len(best_positions):
-            best_index, best_positions = index, positions
-    return best_index, best_positions
+            return index, positions, duplicates
+        if len(positions) > len(best[1]):
+            best = (index, positions, duplicates)
+    return best
 
 
 def _header_name(value: object) -> str:
@@ -176,7 +473,7 @@ def _header_name(value: object) -> str:
         return str(value).split("（")[0].split("(")[0]
 
 
-def _unit_line(rows: list[tuple], title: str, problems: Problems) -> str | None:
+def _unit_line(rows: list, title: str, problems: Problems) -> str | None:
     for index, values in enumerate(rows):
         for position, value in enumerate(values):
             if isinstance(value, str):
@@ -191,12 +488,26 @@ def _unit_line(rows: list[tuple], title: str, problems: Problems) -> str | None:
     return None
 
 
-def _is_totals_row(values: tuple, positions: dict[str, int], sheet: Sheet) -> bool:
+def _totals_level(values: list, positions: dict[str, int], sheet: Sheet) -> int | None:
+    """The level of a totals row (小计 < 合计 < 总计; 累计 is cumulative), None for a data row. The key is the
+    项目编号 cell, or the first non-empty cell of the row when 项目编号 is blank."""
     key_position = positions.get(sheet.columns[0].name)
     key = values[key_position] if key_position is not None and key_position < len(values) else None
     if money.is_blank(key):
         key = next((v for v in values if not money.is_blank(v)), None)
-    return normalize_name(key) in TOTAL_MARKERS
+    if not isinstance(key, str):
+        return None
+    match = _TOTALS.match(normalize_name(key))
+    if not match:
+        return None
+    prefix, word = match.groups()
+    if word == "累计":
+        return _CUMULATIVE
+    if word == "小计" or prefix in ("本页", "本月", "本季", "本季度"):
+        return _SUBTOTAL
+    if word == "总计" or prefix == "总":
+        return _GRAND_TOTAL
+    return _TOTAL
 
 
 def _check_totals(table: Table, excel_row: int, cells: dict, covered: list[dict], problems: Problems) -> None:
@@ -210,32 +521,61 @@ def _check_totals(table: Table, excel_row: int, cells: dict, covered: list[dict]
             continue  # a totals row is not data; an unreadable total is only not checked
         computed = sum(r[name] for r in covered if isinstance(r.get(name), int))
         if stated != computed:
+            rows = [r[ROW] for r in covered]
+            span = f"第{rows[0]}–{rows[-1]}行" if rows else "上方没有数据行"
             problems.warning(
                 "total-mismatch",
-                f"合计行的“{name}”为 {money.fen_to_yuan(stated):,} 元，但它上方各行相加为 {money.fen_to_yuan(computed):,} 元。"
-                "合计行不参与计算，请核对合计公式或明细。",
+                f"合计行的“{name}”为 {_show(stated, unit)}，但它所合计的各行（{span}）相加为 {_show(computed, unit)}。"
+                "合计行不参与计算，报告按明细行计算；请核对合计公式或明细，使二者一致。",
                 sheet=table.title, cell=table.cell(name, excel_row), value=value,
             )
 
 
-def _convert_row(table: Table, excel_row: int, cells: dict, problems: Problems) -> dict:
+def _show(fen: int, unit: str) -> str:
+    """An amount in fen shown in `unit`: 1234567 → '12,345.67 元' or '1.234567 万元'."""
+    if unit == "万元":
+        text = format(Decimal(fen).scaleb(-6).normalize(), "f")
+        return f"{text} 万元"
+    return f"{money.fen_to_yuan(fen):,} 元"
+
+
+def _convert_row(table: Table, excel_row: int, cells: dict, problems: Problems,
+                 formulas: dict[str, str] | None = None) -> dict:
     record: dict = {ROW: excel_row}
+    formulas = formulas or {}
     for column in table.schema.columns:
         if column.name not in cells:
             record[column.name] = None
             continue
         value = cells[column.name]
         where = {"sheet": table.title, "cell": table.cell(column.name, excel_row), "value": value}
+        if column.name in formulas:
+            record[column.name] = None
+            formula = formulas[column.name]
+            problems.error(
+                "formula-no-value",
+                f"“{column.name}”是公式 {formula or '（共享公式）'}，但工作簿中没有保存它的计算结果"
+                "（由其他程序生成、未在 Excel 中保存过的文件常见此情况）。请在 Excel 或 WPS 中打开并保存一次工作簿，再重新运行。",
+                **{**where, "value": formula},
+            )
+            continue
         if money.is_blank(value):
             record[column.name] = None
             if column.required:
-                problems.error("cell-missing", f"“{column.name}”不能为空，请填写。", **where)
+                problems.error("cell-missing", f"“{column.name}”是必填项，不能为空，请填写。", **where)
+            continue
+        if isinstance(value, str) and _EXCEL_ERROR.fullmatch(value.strip()) and column.kind in (TEXT, INTEGER, NUMBER):
+            record[column.name] = None
+            problems.error(
+                f"{column.kind}-invalid",
+                f"“{column.name}”显示 Excel 错误“{value.strip()}”，说明公式有误，请修正公式或直接填写内容。", **where)
             continue
         try:
             record[column.name] = _convert(value, column, table.units.get(column.name, "元"))
         except money.ValueProblem as exc:
             record[column.name] = None
-            problems.error(f"{column.kind}-invalid", f"“{column.name}”{exc}", **where)
+            message = str(exc).rstrip("。")
+            problems.error(f"{column.kind}-invalid", f"“{column.name}”：{message}。", **where)
     return record
 
 
@@ -259,20 +599,20 @@ def _to_text(value) -> str:
     return str(value).strip()
 
 
-def _to_number(value) -> Decimal:
+def _to_number(value, example: str = "10") -> Decimal:
     if isinstance(value, bool):
-        raise money.ValueProblem(f"“{value}”不是数字，请填写阿拉伯数字")
+        raise money.ValueProblem(f"“{value}”不是数字，请填写阿拉伯数字，如 {example}")
     try:
-        number = Decimal(str(value).strip().replace(",", ""))
+        number = Decimal(unicodedata.normalize("NFKC", str(value)).strip().replace(",", ""))
     except InvalidOperation:
-        raise money.ValueProblem(f"“{value}”不是数字，请填写阿拉伯数字") from None
+        raise money.ValueProblem(f"“{value}”不是数字，请填写阿拉伯数字，如 {example}") from None
     if not number.is_finite():
-        raise money.ValueProblem(f"“{value}”不是数字，请填写阿拉伯数字")
+        raise money.ValueProblem(f"“{value}”不是数字，请填写阿拉伯数字，如 {example}")
     return number
 
 
 def _to_integer(value) -> int:
-    number = _to_number(value)
+    number = _to_number(value, "2021")
     if number != number.to_integral_value():
         raise money.ValueProblem(f"“{value}”不是整数，请填写如 2021 的整数")
     return int(number)

@@ -15,8 +15,17 @@ instead edits the zip directly:
 All XML that comes from the user's file is parsed with :mod:`defusedxml`; DTDs and entity
 declarations (billion laughs, external entities) are refused with :class:`UnsafeXmlError`.
 
-Public API: :class:`Style`, :class:`Cell`, :class:`SheetSpec`, :func:`replace_sheet`,
-:func:`sheet_names`.
+Besides cells the generated sheet can carry conditional formatting (``cellIs`` rules whose
+``<dxf>`` formats are appended to — or found again in — ``styles.xml``), print settings and
+native bar/column charts.  A chart is a drawing part (``xl/drawings/drawingN.xml``) plus a chart
+part (``xl/charts/chartN.xml``) with cached values taken from the sheet's own cells, so it
+renders without recalculation.  Parts that only the replaced sheet referenced (its drawing,
+that drawing's charts, images, comments, …) are dropped; when the new sheet needs a part of the
+same kind, the freed name is reused in place, so repeated runs neither accumulate parts nor
+reorder the package.  Part names never collide with the user's own drawings and charts.
+
+Public API: :class:`Style`, :class:`Cell`, :class:`ConditionalFormat`, :class:`BarChart`,
+:class:`PageSetup`, :class:`SheetSpec`, :func:`replace_sheet`, :func:`sheet_names`.
 """
 
 from __future__ import annotations
@@ -46,6 +55,9 @@ import defusedxml.ElementTree as DET
 __all__ = [
     "Style",
     "Cell",
+    "ConditionalFormat",
+    "BarChart",
+    "PageSetup",
     "SheetSpec",
     "replace_sheet",
     "sheet_names",
@@ -80,6 +92,7 @@ class Style:
     horizontal: str | None = None  # 'center', 'left', 'right', …
     border: bool = False  # thin border all round
     underline: bool = False  # for hyperlinks (blue + underline via font_color)
+    top_border: str | None = None  # top edge style ('thin', 'medium', 'double', …), e.g. above a totals row
 
 
 @dataclass(frozen=True)
@@ -89,19 +102,85 @@ class Cell:
     hyperlink: str | None = None  # relative path / URL (external rel) or '#Sheet!A1' (internal)
 
 
+@dataclass(frozen=True)
+class ConditionalFormat:
+    """A ``cellIs`` rule: cells in ``range`` whose value satisfies ``operator`` get ``style``.
+
+    Only the font (bold, underline, font_color), the fill and the borders of ``style`` apply;
+    it is written as a ``<dxf>`` in styles.xml (an identical existing one is reused).
+    """
+
+    range: str  # e.g. 'H3:H6'; several ranges separated by spaces
+    operator: str  # lessThan, lessThanOrEqual, greaterThan, greaterThanOrEqual, equal, notEqual,
+    #                between, notBetween
+    formula: str  # e.g. '0.9' (a formula without the leading '=')
+    formula2: str | None = None  # the upper bound for between / notBetween
+    style: Style = Style(font_color="9C0006", fill="FFC7CE")  # Excel's "light red fill, dark red text"
+
+
+@dataclass
+class BarChart:
+    """A native clustered bar (horizontal) or column chart of one series from this sheet.
+
+    ``categories`` and ``values`` are ranges on the generated sheet (one row or one column,
+    same length); the chart caches the labels and numbers found there in ``SheetSpec.rows``.
+    """
+
+    title: str
+    categories: str  # e.g. 'B3:B6'
+    values: str  # e.g. 'H3:H6'
+    anchor: str  # the cells the chart covers, e.g. 'B9:H26'
+    series_name: str | None = None
+    number_format: str = "General"  # value axis, e.g. '0%'
+    label_format: str | None = None  # show data labels in this format, e.g. '0.00%'; None = no labels
+    horizontal: bool = True  # bars (True) or columns (False)
+    color: str = "4472C4"  # bar fill RGB
+    point_colors: dict[int, str] = field(default_factory=dict)  # 0-based point -> fill RGB
+    axis_min: float | None = None
+    axis_max: float | None = None
+
+
+@dataclass(frozen=True)
+class PageSetup:
+    landscape: bool = False
+    paper_size: int | None = 9  # 9 = A4
+    fit_to_width: int | None = None  # scale to this many pages wide (height unlimited)
+
+
 @dataclass
 class SheetSpec:
     name: str
     rows: list[list[object | Cell]]  # row-major from A1; plain values are wrapped as Cell(value)
     column_widths: dict[int, float] = field(default_factory=dict)  # 1-based column -> width
+    row_heights: dict[int, float] = field(default_factory=dict)  # 1-based row -> height in points
     freeze: str | None = None  # top-left unfrozen cell, e.g. 'A3'
     merges: list[str] = field(default_factory=list)  # e.g. ['A1:L1']
     autofilter: str | None = None  # e.g. 'A2:L10'
+    conditional_formats: list[ConditionalFormat] = field(default_factory=list)
+    charts: list[BarChart] = field(default_factory=list)
+    page_setup: PageSetup | None = None
 
 
 # --------------------------------------------------------------------------- constants
 
 _CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+_CT_DRAWING = "application/vnd.openxmlformats-officedocument.drawing+xml"
+_CT_CHART = "application/vnd.openxmlformats-officedocument.drawingml.chart+xml"
+_NS_MAIN_STRICT = "http://purl.oclc.org/ooxml/spreadsheetml/main"
+_DML_TRANSITIONAL = {
+    "a": "http://schemas.openxmlformats.org/drawingml/2006/main",
+    "c": "http://schemas.openxmlformats.org/drawingml/2006/chart",
+    "xdr": "http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing",
+}
+_DML_STRICT = {
+    "a": "http://purl.oclc.org/ooxml/drawingml/main",
+    "c": "http://purl.oclc.org/ooxml/drawingml/chart",
+    "xdr": "http://purl.oclc.org/ooxml/drawingml/spreadsheetDrawing",
+}
+_CF_OPERATORS = {"lessThan", "lessThanOrEqual", "greaterThan", "greaterThanOrEqual", "equal", "notEqual",
+                 "between", "notBetween"}
+_BORDER_STYLES = {"thin", "medium", "thick", "double", "dashed", "dotted", "hair", "mediumDashed",
+                  "dashDot", "mediumDashDot", "dashDotDot", "mediumDashDotDot", "slantDashDot"}
 _NS_PKG_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _NS_MAIN_TRANSITIONAL = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _NS_R_TRANSITIONAL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -367,6 +446,9 @@ class _Doc:
             self.append_children(el, xml)
         else:
             self._edit(el.open_end, el.open_end, xml)
+
+    def insert_after(self, el: _TEl, xml: str) -> None:
+        self._edit(el.end, el.end, xml)
 
     def remove(self, el: _TEl) -> None:
         self._edit(el.start, el.end, "")
@@ -693,7 +775,7 @@ class _Styles:
                 self.max_numfmt = max(self.max_numfmt, nid)
                 self.numfmts.setdefault(nf.et.get("formatCode", ""), nid)
         self.groups = {}
-        for local in ("fonts", "fills", "borders", "cellXfs"):
+        for local in ("fonts", "fills", "borders", "cellXfs", "dxfs"):
             el = root.find(local)
             kids = [c for c in el.children] if el is not None else []
             self.groups[local] = {
@@ -713,7 +795,7 @@ class _Styles:
 
     def _intern(self, group: str, el: Element) -> int:
         g = self.groups[group]
-        if g["el"] is None:
+        if g["el"] is None and group != "dxfs":  # a missing <dxfs> is created by apply()
             raise XlsxPackageError(f"styles.xml has no <{group}> element")
         key = _norm_el(el)
         if key not in g["index"]:
@@ -773,14 +855,44 @@ class _Styles:
         )
         return self._intern("fills", el)
 
+    @staticmethod
+    def _border_el(st: Style) -> Element | None:
+        if not (st.border or st.top_border):
+            return None
+        if st.top_border is not None and st.top_border not in _BORDER_STYLES:
+            raise ValueError(f"invalid border style: {st.top_border!r}")
+        sides = []
+        for side in ("left", "right", "top", "bottom"):
+            kind = (st.top_border or "thin") if side == "top" else ("thin" if st.border else None)
+            sides.append(_E(side, {"style": kind}, _E("color", {"indexed": "64"})) if kind else _E(side))
+        return _E("border", {}, *sides, _E("diagonal"))
+
     def _border(self, st: Style) -> int:
-        if not st.border:
-            return 0
-        sides = [
-            _E(side, {"style": "thin"}, _E("color", {"indexed": "64"}))
-            for side in ("left", "right", "top", "bottom")
-        ]
-        return self._intern("borders", _E("border", {}, *sides, _E("diagonal")))
+        el = self._border_el(st)
+        return 0 if el is None else self._intern("borders", el)
+
+    def dxf(self, st: Style) -> int:
+        """The index of a differential format (conditional formatting) for ``st``."""
+        if st.number_format or st.wrap or st.horizontal:
+            raise ValueError("conditional formats support font, fill and border only")
+        kids: list[Element] = []
+        font = []
+        if st.bold:
+            font.append(_E("b"))
+        if st.underline:
+            font.append(_E("u"))
+        if st.font_color:
+            font.append(_E("color", {"rgb": _norm_color(st.font_color, "font_color")}))
+        if font:
+            kids.append(_E("font", {}, *font))
+        if st.fill:  # Excel's own dxf form: the solid colour is the pattern's bgColor
+            kids.append(_E("fill", {}, _E("patternFill", {}, _E("bgColor", {"rgb": _norm_color(st.fill, "fill")}))))
+        border = self._border_el(st)
+        if border is not None:
+            kids.append(border)
+        if not kids:
+            raise ValueError("a conditional format needs a font colour, bold, underline, fill or border")
+        return self._intern("dxfs", _E("dxf", {}, *kids))
 
     def xf(self, st: Style | None) -> int:
         if st is None or st == Style():
@@ -830,10 +942,25 @@ class _Styles:
                 total = len(self.numfmts_el.children) + len(self.new_numfmts)
                 doc.set_attr(self.numfmts_el, "count", str(total))
                 doc.append_children(self.numfmts_el, xml)
-        for g in self.groups.values():
-            if g["new"]:
+        for local, g in self.groups.items():
+            if not g["new"]:
+                continue
+            xml = "".join(_ser_el(e, p) for e in g["new"])
+            if g["el"] is not None:
                 doc.set_attr(g["el"], "count", str(g["count"] + len(g["new"])))
-                doc.append_children(g["el"], "".join(_ser_el(e, p) for e in g["new"]))
+                doc.append_children(g["el"], xml)
+                continue
+            # only <dxfs> may be missing: it goes after cellStyles (CT_Stylesheet element order)
+            assert local == "dxfs"
+            el = f'<{p}dxfs count="{len(g["new"])}">{xml}</{p}dxfs>'
+            anchor = None
+            for before in ("numFmts", "fonts", "fills", "borders", "cellStyleXfs", "cellXfs", "cellStyles"):
+                found = doc.root.find(before)
+                anchor = found if found is not None else anchor
+            if anchor is None:
+                doc.insert_after_open(doc.root, el)
+            else:
+                doc.insert_after(anchor, el)
 
 
 # --------------------------------------------------------------------------- worksheet XML
@@ -910,8 +1037,10 @@ def _build_sheet_xml(
     compat1900: bool = True,
     tab_selected: bool,
     hyperlink_rel_type: str,
+    drawing_target: str | None = None,
 ) -> tuple[bytes, bytes | None]:
-    """Return (worksheet xml, worksheet rels xml or None)."""
+    """Return (worksheet xml, worksheet rels xml or None).  ``drawing_target`` is the
+    drawing part relative to the sheet part, when the sheet has charts."""
     cells_xml: list[str] = []
     hyperlinks: list[tuple[str, str]] = []  # (ref, target)
     max_row = max_col = 0
@@ -972,11 +1101,21 @@ def _build_sheet_xml(
                 hyperlinks.append((ref, cell.hyperlink))
             max_row = max(max_row, r_idx)
             max_col = max(max_col, c_idx)
-        if parts:
-            cells_xml.append(f'<row r="{r_idx}">{"".join(parts)}</row>')
+        height = spec.row_heights.get(r_idx)
+        ht = ""
+        if height is not None:
+            height = float(height)
+            if not 0 <= height <= 409:
+                raise ValueError(f"row height out of range: {height}")
+            ht = f' ht="{height:g}" customHeight="1"'
+        if parts or ht:
+            cells_xml.append(f'<row r="{r_idx}"{ht}>{"".join(parts)}</row>')
 
     out = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n']
     out.append(f'<worksheet xmlns="{ns_main}" xmlns:r="{ns_r}">')
+    ps = spec.page_setup
+    if ps is not None and ps.fit_to_width:
+        out.append('<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>')
     out.append(f'<dimension ref="{_range_str(1, 1, max_row, max_col) if max_row else "A1"}"/>')
 
     view = f'<sheetView{" tabSelected=" + chr(34) + "1" + chr(34) if tab_selected else ""} workbookViewId="0">'
@@ -1027,9 +1166,12 @@ def _build_sheet_xml(
         merges = "".join(f'<mergeCell ref="{_range_str(*r)}"/>' for r in rects)
         out.append(f'<mergeCells count="{len(rects)}">{merges}</mergeCells>')
 
-    rels_xml = None
+    for priority, cf in enumerate(spec.conditional_formats, start=1):
+        out.append(_conditional_formatting_xml(cf, priority, styles))
+
+    rels: list[str] = []
     if hyperlinks:
-        links, rels = [], []
+        links = []
         for ref, target in hyperlinks:
             target = _clean_text(target)
             if target.startswith("#"):
@@ -1042,14 +1184,231 @@ def _build_sheet_xml(
             )
             links.append(f'<hyperlink ref="{ref}" r:id="{rid}"/>')
         out.append(f"<hyperlinks>{''.join(links)}</hyperlinks>")
-        if rels:
-            rels_xml = (
-                '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                f'<Relationships xmlns="{_NS_PKG_RELS}">{"".join(rels)}</Relationships>'
-            ).encode("utf-8")
     out.append('<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>')
+    if ps is not None:
+        attrs = ""
+        if ps.paper_size:
+            attrs += f' paperSize="{int(ps.paper_size)}"'
+        attrs += f' orientation="{"landscape" if ps.landscape else "portrait"}"'
+        if ps.fit_to_width:
+            attrs += f' fitToWidth="{int(ps.fit_to_width)}" fitToHeight="0"'
+        out.append(f"<pageSetup{attrs}/>")
+    if drawing_target is not None:
+        rid = f"rId{len(rels) + 1}"
+        drawing_rel_type = hyperlink_rel_type.rsplit("/", 1)[0] + "/drawing"
+        rels.append(f'<Relationship Id="{rid}" Type="{_esc_attr(drawing_rel_type)}" '
+                    f'Target="{_esc_attr(drawing_target)}"/>')
+        out.append(f'<drawing r:id="{rid}"/>')
     out.append("</worksheet>")
+    rels_xml = _rels_xml(rels) if rels else None
     return "".join(out).encode("utf-8"), rels_xml
+
+
+def _rels_xml(rels: list[str]) -> bytes:
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<Relationships xmlns="{_NS_PKG_RELS}">{"".join(rels)}</Relationships>'
+    ).encode("utf-8")
+
+
+def _formula_xml(formula: str) -> str:
+    f = _clean_text(str(formula)).strip()
+    if f.startswith("="):
+        f = f[1:]
+    if not f:
+        raise ValueError("empty formula in a conditional format")
+    return f"<formula>{_esc_text(f)}</formula>"
+
+
+def _sqref(ranges: str) -> str:
+    refs = [_range_str(*_parse_range(r)) for r in ranges.split()]
+    if not refs:
+        raise ValueError("conditional format without a range")
+    return " ".join(refs)
+
+
+def _conditional_formatting_xml(cf: ConditionalFormat, priority: int, styles: _Styles) -> str:
+    if cf.operator not in _CF_OPERATORS:
+        raise ValueError(f"invalid conditional format operator: {cf.operator!r}")
+    two = cf.operator in ("between", "notBetween")
+    if two != (cf.formula2 is not None):
+        raise ValueError(f"operator {cf.operator!r} needs {'two formulas' if two else 'one formula'}")
+    formulas = _formula_xml(cf.formula) + (_formula_xml(cf.formula2) if two else "")
+    dxf = styles.dxf(cf.style)
+    return (
+        f'<conditionalFormatting sqref="{_sqref(cf.range)}">'
+        f'<cfRule type="cellIs" dxfId="{dxf}" priority="{priority}" operator="{cf.operator}">'
+        f"{formulas}</cfRule></conditionalFormatting>"
+    )
+
+
+# --------------------------------------------------------------------------- charts
+
+
+def _spec_value(spec: SheetSpec, row: int, col: int) -> object:
+    if row > len(spec.rows) or col > len(spec.rows[row - 1]):
+        return None
+    item = spec.rows[row - 1][col - 1]
+    value = item.value if isinstance(item, Cell) else item
+    return None if _is_missing(value) else value
+
+
+def _line_cells(spec: SheetSpec, ref: str, what: str) -> tuple[str, list[object]]:
+    """A one-row or one-column range -> (absolute '$B$3:$B$6', cell values)."""
+    r1, c1, r2, c2 = _parse_range(ref)
+    if r1 != r2 and c1 != c2:
+        raise ValueError(f"chart {what} must be one row or one column: {ref!r}")
+    cells = [(r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
+    absolute = f"${_col_letter(c1)}${r1}" + ("" if (r1, c1) == (r2, c2) else f":${_col_letter(c2)}${r2}")
+    return absolute, [_spec_value(spec, r, c) for r, c in cells]
+
+
+def _rich_text(text: str, size: int, bold: bool) -> str:
+    b = ' b="1"' if bold else ' b="0"'
+    return (
+        f'<c:tx><c:rich><a:bodyPr/><a:lstStyle/><a:p><a:pPr><a:defRPr sz="{size}"{b}/></a:pPr>'
+        f'<a:r><a:rPr lang="zh-CN" sz="{size}"{b}/><a:t>{_esc_text(_clean_text(text))}</a:t></a:r>'
+        f"</a:p></c:rich></c:tx>"
+    )
+
+
+def _solid(rgb: str, what: str) -> str:
+    return f'<a:solidFill><a:srgbClr val="{_norm_color(rgb, what)[2:]}"/></a:solidFill>'
+
+
+def _build_chart_xml(spec: SheetSpec, chart: BarChart, dml: dict[str, str], ns_r: str) -> bytes:
+    sheet_ref = "'" + spec.name.replace("'", "''") + "'!"
+    cat_ref, cats = _line_cells(spec, chart.categories, "categories")
+    val_ref, vals = _line_cells(spec, chart.values, "values")
+    if len(cats) != len(vals):
+        raise ValueError(f"chart categories {chart.categories!r} and values {chart.values!r} differ in length")
+    _parse_range(chart.anchor)
+
+    str_pts = []
+    for i, v in enumerate(cats):
+        if v is None:
+            continue
+        if isinstance(v, (numbers.Number, Decimal)) and not isinstance(v, bool):
+            text = _num_str(v) or ""
+        else:
+            text = str(v)
+        str_pts.append(f'<c:pt idx="{i}"><c:v>{_esc_text(_clean_text(text))}</c:v></c:pt>')
+    num_pts = []
+    for i, v in enumerate(vals):
+        if isinstance(v, bool) or not isinstance(v, (numbers.Number, Decimal)):
+            continue
+        try:
+            text = _num_str(float(v) if isinstance(v, Decimal) else v)
+        except OverflowError:
+            continue
+        if text is not None:
+            num_pts.append(f'<c:pt idx="{i}"><c:v>{text}</c:v></c:pt>')
+    value_fmt = next(
+        (c.style.number_format for _pos, c in _cells_in(spec, chart.values) if isinstance(c, Cell) and c.style
+         and c.style.number_format), "General",
+    )
+
+    ser = ['<c:ser><c:idx val="0"/><c:order val="0"/>']
+    if chart.series_name:
+        ser.append(f"<c:tx><c:v>{_esc_text(_clean_text(chart.series_name))}</c:v></c:tx>")
+    ser.append(f"<c:spPr>{_solid(chart.color, 'chart color')}</c:spPr>")
+    ser.append('<c:invertIfNegative val="0"/>')
+    for idx, rgb in sorted(chart.point_colors.items()):
+        if not 0 <= int(idx) < len(vals):
+            raise ValueError(f"chart point index out of range: {idx}")
+        ser.append(f'<c:dPt><c:idx val="{int(idx)}"/><c:invertIfNegative val="0"/><c:bubble3D val="0"/>'
+                   f"<c:spPr>{_solid(rgb, 'point color')}</c:spPr></c:dPt>")
+    if chart.label_format:
+        ser.append(
+            f'<c:dLbls><c:numFmt formatCode="{_esc_attr(chart.label_format)}" sourceLinked="0"/>'
+            '<c:spPr><a:noFill/><a:ln><a:noFill/></a:ln></c:spPr>'
+            '<c:txPr><a:bodyPr/><a:lstStyle/><a:p><a:pPr><a:defRPr sz="900"/></a:pPr>'
+            '<a:endParaRPr lang="zh-CN"/></a:p></c:txPr>'
+            '<c:showLegendKey val="0"/><c:showVal val="1"/><c:showCatName val="0"/><c:showSerName val="0"/>'
+            '<c:showPercent val="0"/><c:showBubbleSize val="0"/></c:dLbls>'
+        )
+    ser.append(
+        f"<c:cat><c:strRef><c:f>{_esc_text(sheet_ref + cat_ref)}</c:f><c:strCache>"
+        f'<c:ptCount val="{len(cats)}"/>{"".join(str_pts)}</c:strCache></c:strRef></c:cat>'
+    )
+    ser.append(
+        f"<c:val><c:numRef><c:f>{_esc_text(sheet_ref + val_ref)}</c:f><c:numCache>"
+        f"<c:formatCode>{_esc_text(value_fmt)}</c:formatCode>"
+        f'<c:ptCount val="{len(vals)}"/>{"".join(num_pts)}</c:numCache></c:numRef></c:val>'
+    )
+    ser.append("</c:ser>")
+
+    cat_pos, val_pos = ("l", "b") if chart.horizontal else ("b", "l")
+    # horizontal bars list the first category at the top; the value axis then crosses at the
+    # maximum category so it stays at the bottom
+    cat_orient = "maxMin" if chart.horizontal else "minMax"
+    val_scaling = '<c:orientation val="minMax"/>'
+    if chart.axis_max is not None:
+        val_scaling += f'<c:max val="{_num_str(chart.axis_max)}"/>'
+    if chart.axis_min is not None:
+        val_scaling += f'<c:min val="{_num_str(chart.axis_min)}"/>'
+    title = ""
+    if chart.title:
+        title = f'<c:title>{_rich_text(chart.title, 1200, True)}<c:overlay val="0"/></c:title>'
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<c:chartSpace xmlns:c="{dml["c"]}" xmlns:a="{dml["a"]}" xmlns:r="{ns_r}">'
+        '<c:roundedCorners val="0"/>'
+        f'<c:chart>{title}<c:autoTitleDeleted val="{0 if chart.title else 1}"/><c:plotArea><c:layout/>'
+        f'<c:barChart><c:barDir val="{"bar" if chart.horizontal else "col"}"/><c:grouping val="clustered"/>'
+        f'<c:varyColors val="0"/>{"".join(ser)}<c:gapWidth val="60"/>'
+        '<c:axId val="510000001"/><c:axId val="510000002"/></c:barChart>'
+        f'<c:catAx><c:axId val="510000001"/><c:scaling><c:orientation val="{cat_orient}"/></c:scaling>'
+        f'<c:delete val="0"/><c:axPos val="{cat_pos}"/><c:numFmt formatCode="General" sourceLinked="0"/>'
+        '<c:majorTickMark val="none"/><c:minorTickMark val="none"/><c:tickLblPos val="nextTo"/>'
+        '<c:crossAx val="510000002"/><c:crosses val="autoZero"/><c:auto val="1"/><c:lblAlgn val="ctr"/>'
+        '<c:lblOffset val="100"/><c:noMultiLvlLbl val="0"/></c:catAx>'
+        f'<c:valAx><c:axId val="510000002"/><c:scaling>{val_scaling}</c:scaling><c:delete val="0"/>'
+        f'<c:axPos val="{val_pos}"/><c:majorGridlines/>'
+        f'<c:numFmt formatCode="{_esc_attr(chart.number_format)}" sourceLinked="0"/>'
+        '<c:majorTickMark val="out"/><c:minorTickMark val="none"/><c:tickLblPos val="nextTo"/>'
+        f'<c:crossAx val="510000001"/><c:crosses val="{"max" if chart.horizontal else "autoZero"}"/>'
+        '<c:crossBetween val="between"/></c:valAx>'
+        '</c:plotArea><c:plotVisOnly val="1"/><c:dispBlanksAs val="gap"/></c:chart>'
+        '<c:txPr><a:bodyPr/><a:lstStyle/><a:p><a:pPr><a:defRPr sz="900"/></a:pPr>'
+        '<a:endParaRPr lang="zh-CN"/></a:p></c:txPr>'
+        "</c:chartSpace>"
+    )
+    return xml.encode("utf-8")
+
+
+def _cells_in(spec: SheetSpec, ref: str) -> list[tuple[tuple[int, int], object]]:
+    r1, c1, r2, c2 = _parse_range(ref)
+    out = []
+    for r in range(r1, r2 + 1):
+        for c in range(c1, c2 + 1):
+            if r <= len(spec.rows) and c <= len(spec.rows[r - 1]):
+                out.append(((r, c), spec.rows[r - 1][c - 1]))
+    return out
+
+
+def _build_drawing_xml(spec: SheetSpec, chart_rids: list[str], dml: dict[str, str], ns_r: str) -> bytes:
+    anchors = []
+    for i, (chart, rid) in enumerate(zip(spec.charts, chart_rids), start=1):
+        r1, c1, r2, c2 = _parse_range(chart.anchor)
+        name = _esc_attr(chart.title or f"Chart {i}")
+        anchors.append(
+            '<xdr:twoCellAnchor editAs="oneCell">'
+            f"<xdr:from><xdr:col>{c1 - 1}</xdr:col><xdr:colOff>0</xdr:colOff>"
+            f"<xdr:row>{r1 - 1}</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:from>"
+            f"<xdr:to><xdr:col>{c2}</xdr:col><xdr:colOff>0</xdr:colOff>"
+            f"<xdr:row>{r2}</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:to>"
+            f'<xdr:graphicFrame macro=""><xdr:nvGraphicFramePr><xdr:cNvPr id="{i + 1}" name="{name}"/>'
+            "<xdr:cNvGraphicFramePr/></xdr:nvGraphicFramePr>"
+            '<xdr:xfrm><a:off x="0" y="0"/><a:ext cx="0" cy="0"/></xdr:xfrm>'
+            f'<a:graphic><a:graphicData uri="{dml["c"]}">'
+            f'<c:chart xmlns:c="{dml["c"]}" xmlns:r="{ns_r}" r:id="{rid}"/>'
+            "</a:graphicData></a:graphic></xdr:graphicFrame><xdr:clientData/></xdr:twoCellAnchor>"
+        )
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<xdr:wsDr xmlns:xdr="{dml["xdr"]}" xmlns:a="{dml["a"]}">{"".join(anchors)}</xdr:wsDr>'
+    ).encode("utf-8")
 
 
 # --------------------------------------------------------------------------- replace_sheet
@@ -1168,6 +1527,8 @@ def _plan(pkg: _Package, sheet: SheetSpec, aliases: list[str]) -> list[_Member]:
         (el.et.get("PartName", "").lstrip("/")).lower(): el for el in ct.root.children if el.local == "Override"
     }
 
+    wb_dir = posixpath.dirname(wb_part)
+    dead: list[str] = []
     if target_idx is not None:
         sheet_el = sheet_els[target_idx]
         rid = _rid_of(sheet_el.et)
@@ -1183,10 +1544,59 @@ def _plan(pkg: _Package, sheet: SheetSpec, aliases: list[str]) -> list[_Member]:
         if sheet_el.et.get("name") != sheet.name:
             wb.set_attr(sheet_el, "name", sheet.name)
         position = target_idx
-        ws_xml, ws_rels = _build_sheet_xml(
-            sheet, styles, ns_main=ns_main, ns_r=ns_r, date1904=date1904, compat1900=compat1900,
-            tab_selected=(position == active_tab), hyperlink_rel_type=hyperlink_rel_type,
-        )
+        # parts that only the old sheet referenced (its drawing, that drawing's charts and
+        # images, comments, …): dropped below unless a new part reuses the name
+        dead = _exclusively_owned(pkg, part)
+    else:
+        existing_parts = set(pkg.by_lower) | set(ct_overrides)
+        n = 1
+        while posixpath.join(wb_dir, f"worksheets/sheet{n}.xml").lower() in existing_parts:
+            n += 1
+        part = posixpath.join(wb_dir, f"worksheets/sheet{n}.xml")
+        sheet_id = ""
+        position = len(sheet_els)
+
+    # names for the chart parts: free in the package once the dead parts are gone
+    freed = {d.lower() for d in dead} | {_rels_name(d).lower() for d in dead}
+    taken = (set(pkg.by_lower) | set(ct_overrides)) - freed
+
+    def allocate(pattern: str) -> str:
+        k = 1
+        while posixpath.join(wb_dir, pattern.format(k)).lower() in taken:
+            k += 1
+        name = posixpath.join(wb_dir, pattern.format(k))
+        taken.add(name.lower())
+        return name
+
+    extra: dict[str, tuple[bytes, str | None]] = {}  # new part -> (data, content type; None for rels)
+    drawing_target = None
+    if sheet.charts:
+        strict = ns_main == _NS_MAIN_STRICT
+        dml = _DML_STRICT if strict else _DML_TRANSITIONAL
+        drawing_part = allocate("drawings/drawing{}.xml")
+        chart_parts = [allocate("charts/chart{}.xml") for _ in sheet.charts]
+        chart_rel_type = ws_rel_type.rsplit("/", 1)[0] + "/chart"
+        chart_rids = [f"rId{i}" for i in range(1, len(chart_parts) + 1)]
+        drawing_target = _rel_target(part, drawing_part)
+        extra[drawing_part] = (_build_drawing_xml(sheet, chart_rids, dml, ns_r), _CT_DRAWING)
+        extra[_rels_name(drawing_part)] = (_rels_xml([
+            f'<Relationship Id="{rid}" Type="{_esc_attr(chart_rel_type)}" '
+            f'Target="{_esc_attr(_rel_target(drawing_part, cp))}"/>'
+            for rid, cp in zip(chart_rids, chart_parts)
+        ]), None)
+        for chart, cp in zip(sheet.charts, chart_parts):
+            extra[cp] = (_build_chart_xml(sheet, chart, dml, ns_r), _CT_CHART)
+
+    ws_xml, ws_rels = _build_sheet_xml(
+        sheet, styles, ns_main=ns_main, ns_r=ns_r, date1904=date1904, compat1900=compat1900,
+        tab_selected=(position == active_tab), hyperlink_rel_type=hyperlink_rel_type,
+        drawing_target=drawing_target,
+    )
+    own_rels = _rels_name(part)
+    if ws_rels is not None:
+        extra = {own_rels: (ws_rels, None), **extra}
+
+    if target_idx is not None:
         if pkg.name(part):
             replaced[pkg.name(part)] = ws_xml
         else:
@@ -1194,30 +1604,19 @@ def _plan(pkg: _Package, sheet: SheetSpec, aliases: list[str]) -> list[_Member]:
         if part.lower() not in ct_overrides:
             ct.append_children(ct.root, f'<{ct.root.prefix}Override PartName="/{_esc_attr(part)}" '
                                         f'ContentType="{_CT_WORKSHEET}"/>')
-        # parts that only the old sheet referenced are dropped with their rels and overrides
-        for dead in _exclusively_owned(pkg, part):
-            replaced[pkg.name(dead)] = None
-            dead_rels = pkg.name(_rels_name(dead))
-            if dead_rels:
-                replaced[dead_rels] = None
-            if dead.lower() in ct_overrides:
-                ct.remove(ct_overrides[dead.lower()])
-        own_rels = _rels_name(part)
-        if ws_rels is not None:
-            if pkg.name(own_rels):
-                replaced[pkg.name(own_rels)] = ws_rels
-            else:
-                added.append((own_rels, ws_rels))
-        elif pkg.name(own_rels):
+        extra_keys = {k.lower() for k in extra}
+        for d in dead:
+            if d.lower() not in extra_keys:
+                replaced[pkg.name(d)] = None
+                if d.lower() in ct_overrides:
+                    ct.remove(ct_overrides[d.lower()])
+            d_rels = pkg.name(_rels_name(d))
+            if d_rels and d_rels.lower() not in extra_keys:
+                replaced[d_rels] = None
+        if pkg.name(own_rels) and own_rels.lower() not in extra_keys:
             replaced[pkg.name(own_rels)] = None
         _drop_calc_chain(pkg, wb_part, rels, sheet_id, wb_rels, ct, ct_overrides, replaced)
     else:
-        existing_parts = set(pkg.by_lower) | set(ct_overrides)
-        wb_dir = posixpath.dirname(wb_part)
-        n = 1
-        while posixpath.join(wb_dir, f"worksheets/sheet{n}.xml").lower() in existing_parts:
-            n += 1
-        part = posixpath.join(wb_dir, f"worksheets/sheet{n}.xml")
         ids = {r["Id"] for r in rels}
         k = 1 + max((int(m.group(1)) for i in ids if (m := re.fullmatch(r"rId(\d+)", i))), default=0)
         while f"rId{k}" in ids:
@@ -1225,14 +1624,7 @@ def _plan(pkg: _Package, sheet: SheetSpec, aliases: list[str]) -> list[_Member]:
         rid = f"rId{k}"
         sheet_id = 1 + max((int(s.et.get("sheetId", "0")) for s in sheet_els
                             if s.et.get("sheetId", "").isdigit()), default=0)
-        position = len(sheet_els)
-        ws_xml, ws_rels = _build_sheet_xml(
-            sheet, styles, ns_main=ns_main, ns_r=ns_r, date1904=date1904, compat1900=compat1900,
-            tab_selected=(position == active_tab), hyperlink_rel_type=hyperlink_rel_type,
-        )
         added.append((part, ws_xml))
-        if ws_rels is not None:
-            added.append((_rels_name(part), ws_rels))
         # workbook.xml: <sheet name=… sheetId=… r:id=…/> before </sheets>
         sheets_el = wb.root.find("sheets")
         r_prefix = _prefix_for(wb, ns_r)
@@ -1253,6 +1645,21 @@ def _plan(pkg: _Package, sheet: SheetSpec, aliases: list[str]) -> list[_Member]:
             ct.root,
             f'<{ct.root.prefix}Override PartName="/{_esc_attr(part)}" ContentType="{_CT_WORKSHEET}"/>',
         )
+
+    # the generated sheet rels, drawing and charts: in place when the name exists, else appended
+    for new_part, (data, ctype) in extra.items():
+        if pkg.name(new_part):
+            replaced[pkg.name(new_part)] = data
+        else:
+            added.append((new_part, data))
+        if ctype is None:
+            continue
+        override = ct_overrides.get(new_part.lower())
+        if override is None:
+            ct.append_children(ct.root, f'<{ct.root.prefix}Override PartName="/{_esc_attr(new_part)}" '
+                                        f'ContentType="{ctype}"/>')
+        elif override.et.get("ContentType") != ctype:
+            ct.set_attr(override, "ContentType", ctype)
 
     styles.apply()
     for doc, name in ((wb, wb_part), (wb_rels, wb_rels_name), (ct, pkg.name(_CONTENT_TYPES)),

@@ -485,6 +485,143 @@ def build(src_path: Path, out_path: Path) -> None:
     save_deterministic(doc, out_path)
 
 
+# ---------------------------------------------------------------- 表格模板（绩效自评表）
+# A table template is described by src/<name>.toml (rows of cells with spans and vertical merges) and built
+# on new_document(): the same styles, fonts and font table, plus table styles, on its own page setup.
+
+TABLE_FONT_TITLE = 18  # 小二
+TABLE_FONT_SUBTITLE = 14  # 四号
+TABLE_LINE_FACTOR = 1.2  # exact line height = font size × this
+CELL_MARGIN = 85  # twips (1.5 mm) left and right inside a cell
+_MM = 56.6929  # twips per millimetre
+_ALIGN = {"左": "left", "中": "center", "右": "right"}
+
+
+def _twips(mm: float) -> int:
+    return int(round(mm * _MM))
+
+
+def setup_table_styles(doc: DocumentObject, size: float) -> None:
+    """Paragraph styles of a table template: its title, subtitle, cell text (centred and left) and the note."""
+    line = int(round(size * TABLE_LINE_FACTOR * 20))
+    no_grid = {"snap_to_grid": False, "widow_control": False}
+    custom = [
+        ("表格标题", "TableTitle", _ppr_xml(jc="center", line=int(TABLE_FONT_TITLE * 1.3 * 20), ind=_NO_INDENT,
+                                          **no_grid), _rpr_xml(FONT_TITLE, FONT_TITLE, TABLE_FONT_TITLE)),
+        ("表格副标题", "TableSubtitle", _ppr_xml(jc="center", line=int(TABLE_FONT_SUBTITLE * 1.3 * 20), after=80,
+                                             ind=_NO_INDENT, **no_grid),
+         _rpr_xml(FONT_KAITI, FONT_KAITI, TABLE_FONT_SUBTITLE)),
+        ("表格文字", "TableText", _ppr_xml(jc="center", line=line, ind=_NO_INDENT, **no_grid),
+         _rpr_xml(FONT_FANGSONG, FONT_LATIN, size)),
+        ("表格段落", "TableParagraph", _ppr_xml(jc="left", line=line, ind=_NO_INDENT, **no_grid),
+         _rpr_xml(FONT_FANGSONG, FONT_LATIN, size)),
+        ("表后说明", "TableNote", _ppr_xml(jc="left", line=line, before=60, ind=_NO_INDENT, **no_grid),
+         _rpr_xml(FONT_FANGSONG, FONT_LATIN, size)),
+    ]
+    for name, style_id, ppr, rpr in custom:
+        _set_style_props(_custom(doc, name, style_id), ppr, rpr)
+
+
+def setup_table_page(doc: DocumentObject, landscape: bool, margins: list[float]) -> None:
+    """A4 (landscape when asked) with the given margins in mm (top, bottom, left, right); no line grid, so that
+    table rows keep their own height."""
+    from docx.enum.section import WD_ORIENT
+
+    section = doc.sections[0]
+    if landscape:
+        section.orientation = WD_ORIENT.LANDSCAPE
+        section.page_width, section.page_height = Twips(PAGE_HEIGHT), Twips(PAGE_WIDTH)
+    top, bottom, left, right = margins
+    section.top_margin, section.bottom_margin = Twips(_twips(top)), Twips(_twips(bottom))
+    section.left_margin, section.right_margin = Twips(_twips(left)), Twips(_twips(right))
+    section.header_distance = Twips(_twips(8))
+    section.footer_distance = Twips(_twips(8))
+    grid = section._sectPr.find(qn("w:docGrid"))
+    for key in list(grid.attrib):
+        del grid.attrib[key]
+    grid.set(qn("w:linePitch"), "312")
+
+
+def _cell_spec(cell) -> dict:
+    if isinstance(cell, str):
+        return {"文字": cell}
+    return dict(cell)
+
+
+def _cell_xml(spec: dict, width: int) -> str:
+    from xml.sax.saxutils import escape
+
+    span = int(spec.get("跨列", 1))
+    merge = spec.get("合并")
+    align = spec.get("对齐", "中")
+    style = "TableParagraph" if align == "左" else "TableText"
+    props = [f'<w:tcW w:w="{width}" w:type="dxa"/>']
+    if span > 1:
+        props.append(f'<w:gridSpan w:val="{span}"/>')
+    if merge == "起":
+        props.append('<w:vMerge w:val="restart"/>')
+    elif merge == "续":
+        props.append("<w:vMerge/>")
+    props.append('<w:vAlign w:val="center"/>')
+    jc = "" if align in ("左", "中") else f'<w:jc w:val="{_ALIGN[align]}"/>'
+    paragraphs = []
+    for line in str(spec.get("文字", "")).split("\n") if merge != "续" else [""]:
+        run = f'<w:r><w:t xml:space="preserve">{escape(line)}</w:t></w:r>' if line else ""
+        paragraphs.append(f'<w:p><w:pPr><w:pStyle w:val="{style}"/>{jc}</w:pPr>{run}</w:p>')
+    return f"<w:tc><w:tcPr>{''.join(props)}</w:tcPr>{''.join(paragraphs)}</w:tc>"
+
+
+def table_xml(spec: dict) -> str:
+    """The <w:tbl> of a table template: fixed column widths, single borders, rows that do not break across pages."""
+    widths = [_twips(mm) for mm in spec["列宽"]]
+    border = '<w:{0} w:val="single" w:sz="4" w:space="0" w:color="000000"/>'
+    borders = "".join(border.format(side) for side in ("top", "left", "bottom", "right", "insideH", "insideV"))
+    rows = []
+    for number, row in enumerate(spec["行"], 1):
+        cells = [_cell_spec(c) for c in row["单元格"]]
+        if sum(int(c.get("跨列", 1)) for c in cells) != len(widths):
+            raise ValueError(f"第 {number} 行的单元格跨列之和不等于 {len(widths)} 列")
+        column, tcs = 0, []
+        for cell in cells:
+            span = int(cell.get("跨列", 1))
+            tcs.append(_cell_xml(cell, sum(widths[column:column + span])))
+            column += span
+        height = _twips(row.get("行高", spec.get("行高", 7)))
+        rows.append(f'<w:tr><w:trPr><w:cantSplit/><w:trHeight w:val="{height}" w:hRule="atLeast"/>'
+                    f'<w:jc w:val="center"/></w:trPr>{"".join(tcs)}</w:tr>')
+    grid = "".join(f'<w:gridCol w:w="{w}"/>' for w in widths)
+    return (
+        f"<w:tbl {nsdecls('w')}><w:tblPr>"
+        f'<w:tblW w:w="{sum(widths)}" w:type="dxa"/><w:jc w:val="center"/>'
+        f"<w:tblBorders>{borders}</w:tblBorders>"
+        '<w:tblLayout w:type="fixed"/>'
+        f'<w:tblCellMar><w:left w:w="{CELL_MARGIN}" w:type="dxa"/><w:right w:w="{CELL_MARGIN}" w:type="dxa"/>'
+        "</w:tblCellMar>"
+        '<w:tblLook w:val="0000" w:firstRow="0" w:lastRow="0" w:firstColumn="0" w:lastColumn="0" w:noHBand="0"'
+        ' w:noVBand="0"/>'
+        f"</w:tblPr><w:tblGrid>{grid}</w:tblGrid>{''.join(rows)}</w:tbl>"
+    )
+
+
+def build_table(src_path: Path, out_path: Path) -> None:
+    """A table template from src/<name>.toml: title, subtitle, the table, a note below it."""
+    import tomllib
+
+    spec = tomllib.loads(Path(src_path).read_text(encoding="utf-8"))
+    doc = new_document()
+    setup_table_styles(doc, float(spec.get("字号", 10.5)))
+    setup_table_page(doc, bool(spec.get("横向", False)), spec.get("页边距", [25, 22, 25, 25]))
+    doc.core_properties.subject = "项目支出绩效自评表"
+    for style, key in (("表格标题", "标题"), ("表格副标题", "副标题")):
+        if spec.get(key):
+            doc.add_paragraph(spec[key], style=doc.styles[style])
+    body = doc.element.body
+    body.insert(len(body) - 1, parse_xml(table_xml(spec)))  # before the final sectPr
+    if spec.get("表后"):
+        doc.add_paragraph(spec["表后"], style=doc.styles["表后说明"])
+    save_deterministic(doc, out_path)
+
+
 def main(argv: list[str] | None = None) -> int:
     srcs = sorted(SRC_DIR.glob("*.txt"))
     if not srcs:
@@ -493,6 +630,10 @@ def main(argv: list[str] | None = None) -> int:
     for src in srcs:
         out = TEMPLATES_DIR / f"{src.stem}.docx"
         build(src, out)
+        print(f"{src.relative_to(TEMPLATES_DIR.parent)} -> {out.relative_to(TEMPLATES_DIR.parent)}")
+    for src in sorted(SRC_DIR.glob("*.toml")):  # table templates
+        out = TEMPLATES_DIR / f"{src.stem}.docx"
+        build_table(src, out)
         print(f"{src.relative_to(TEMPLATES_DIR.parent)} -> {out.relative_to(TEMPLATES_DIR.parent)}")
     return 0
 

@@ -29,6 +29,7 @@ HEADERS = {
     "预算": ["项目编号", "资金来源", "申报数（元）", "批复数（元）", "全年预算数（元）", "到位数（元）", "到位日期"],
     "支出明细": ["项目编号", "支付日期", "凭证号", "金额（元）", "支出类别", "资金来源", "摘要"],
     "文字说明": ["项目编号", "栏目", "内容"],
+    "绩效指标": ["项目编号", "一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "自评得分", "偏差原因"],
 }
 
 # Seed order: project name -> spending in the seed (元).
@@ -190,3 +191,38 @@ def test_build_script_reproduces_the_sample(tmp_path, wb):
         old = [[c for c in row] for row in wb[name].iter_rows(values_only=True)]
         new = [[c for c in row] for row in rebuilt[name].iter_rows(values_only=True)]
         assert new == old, name
+
+
+def test_indicators_cover_every_project_with_the_usual_weights(wb, projects):
+    rows = _records(wb, "绩效指标")
+    weights: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for r in rows:
+        assert r["项目编号"] in projects, r
+        assert isinstance(r["年度指标值"], str) and isinstance(r["实际完成值"], str), r
+        weights[r["项目编号"]][r["一级指标"]] += _d(r["分值"])
+    assert set(weights) == set(projects)
+    for pid, by_level in weights.items():
+        assert dict(by_level) == {"产出指标": 50, "效益指标": 30, "满意度指标": 10}, pid
+        assert 5 <= sum(1 for r in rows if r["项目编号"] == pid) <= 9, pid
+
+
+def test_indicator_targets_starting_with_equals_are_text_not_formulas():
+    raw = openpyxl.load_workbook(SAMPLE, data_only=False)["绩效指标"]
+    cells = [c for row in raw.iter_rows(min_row=2) for c in row if isinstance(c.value, str) and c.value.startswith("=")]
+    assert cells and all(c.data_type == "s" and c.quotePrefix for c in cells)
+
+
+def test_indicators_state_what_the_seed_states(wb, projects, seed_texts):
+    by_name = {p["项目名称"]: pid for pid, p in projects.items()}
+    rows = {(r["项目编号"], r["三级指标"]): r for r in _records(wb, "绩效指标")}
+    center = by_name["仁和区群众意见受理中心项目经费"]
+    assert "7000余件" in seed_texts[center]
+    assert rows[center, "办结信访事项数量"]["年度指标值"] == "≥7000件"
+    for pid in projects:
+        if "满意度达到95%以上" in seed_texts[pid]:
+            assert rows[pid, "群众满意度"]["年度指标值"] == "≥95%"
+        if "年终项目实施进度100%" in seed_texts[pid]:
+            assert rows[pid, "年终项目实施进度"]["实际完成值"] == "100%"
+    software = by_name["用友A++财务软件运行维护服务费"]
+    assert rows[software, "软件正常运行"]["实际完成值"] == "达成"
+    assert rows[software, "维护成本"]["年度指标值"] == "≤800元"

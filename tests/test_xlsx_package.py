@@ -6,6 +6,7 @@ Real files in tmp_path, no mocks.  LibreOffice tests are skipped when `soffice` 
 from __future__ import annotations
 
 import datetime as dt
+import posixpath
 import re
 import shutil
 import struct
@@ -21,7 +22,10 @@ import pytest
 import xlsxwriter
 
 from excel_eval.xlsx_package import (
+    BarChart,
     Cell,
+    ConditionalFormat,
+    PageSetup,
     SheetSpec,
     Style,
     UnsafeXmlError,
@@ -714,3 +718,281 @@ def test_libreoffice_opens_rich_result(rich: Path, tmp_path: Path) -> None:
     assert ws["A1"].font.b and ws["A1"].fill.fgColor.rgb.endswith("DDEBF7")  # LO kept our styles
     assert ws["C3"].number_format == "#,##0.00" and ws["C3"].border.left.style == "thin"
     assert ws["F3"].hyperlink.target.endswith("1_x1.docx")
+
+
+# --------------------------------------------------------------------------- 7. conditional formatting, charts
+
+
+RED = ConditionalFormat("D3:D7", "lessThan", "0.9025", style=Style(font_color="9C0006", fill="FFC7CE"))
+
+
+def charted_spec(variant: int, *, charts: bool = True) -> SheetSpec:
+    """summary_spec plus a 'cellIs' rule on 执行率, print setup and a bar chart of 执行率 by 项目."""
+    spec = summary_spec(variant)
+    last = len(spec.rows)
+    spec.conditional_formats = [replace_range(RED, f"D3:D{last}"),
+                                ConditionalFormat(f"C3:C{last}", "between", "0", "20000", Style(bold=True))]
+    spec.page_setup = PageSetup(landscape=True, fit_to_width=1)
+    if charts:
+        spec.charts = [BarChart("各项目执行率", f"B3:B{last}", f"D3:D{last}", f"B{last + 2}:E{last + 18}",
+                                series_name="执行率", number_format="0%", label_format="0.00%",
+                                point_colors={0: "C00000"}, axis_min=0)]
+    return spec
+
+
+def replace_range(cf: ConditionalFormat, rng: str) -> ConditionalFormat:
+    return ConditionalFormat(rng, cf.operator, cf.formula, cf.formula2, cf.style)
+
+
+def part_rels(path: Path, part: str) -> list[tuple[str, str | None]]:
+    """(relationship type suffix, resolved target part) of ``part`` ('' = the package)."""
+    d, b = posixpath.split(part)
+    name = posixpath.join(d, "_rels", b + ".rels") if part else "_rels/.rels"
+    names = zipfile.ZipFile(path).namelist()
+    if name not in names:
+        return []
+    out = []
+    for m in re.finditer(r"<Relationship ([^>]*)/>", member_bytes(path, name).decode()):
+        attrs = dict(re.findall(r'(\w+)="([^"]*)"', m.group(1)))
+        external = attrs.get("TargetMode") == "External"
+        target = attrs["Target"]
+        resolved = None if external else (target.lstrip("/") if target.startswith("/") else
+                                          posixpath.normpath(posixpath.join(d, target)))
+        out.append((attrs["Type"].rsplit("/", 1)[-1], resolved))
+    return out
+
+
+def assert_package_consistent(path: Path) -> None:
+    """Every part is reachable through relationships, every rels file has its source part and every
+    content-type override names an existing part: nothing orphaned, nothing dangling."""
+    names = set(zipfile.ZipFile(path).namelist())
+    seen: set[str] = set()
+    todo = [t for _, t in part_rels(path, "") if t]
+    while todo:
+        part = todo.pop()
+        if part in seen:
+            continue
+        assert part in names, f"dangling relationship to {part}"
+        seen.add(part)
+        todo += [t for _, t in part_rels(path, part) if t]
+    parts = {n for n in names if n != "[Content_Types].xml" and not n.endswith(".rels")}
+    assert parts == seen, f"orphans: {parts - seen}"
+    for n in names:
+        if n.endswith(".rels") and n != "_rels/.rels":
+            d, b = posixpath.split(n)
+            assert posixpath.join(posixpath.dirname(d), b[:-5]) in names, f"orphaned {n}"
+    for part in re.findall(r'PartName="/([^"]+)"', member_bytes(path, "[Content_Types].xml").decode()):
+        assert part in names, f"override for missing {part}"
+
+
+def summary_chart(path: Path) -> tuple[str, str]:
+    part = summary_part(path)
+    drawing = next(t for kind, t in part_rels(path, part) if kind == "drawing")
+    chart = next(t for kind, t in part_rels(path, drawing) if kind == "chart")
+    return drawing, chart
+
+
+def test_chart_and_conditional_formats_in_rich_workbook(rich: Path, tmp_path: Path) -> None:
+    out1, out2 = tmp_path / "一.xlsx", tmp_path / "二.xlsx"
+    replace_sheet(rich, out1, charted_spec(1))
+    replace_sheet(out1, out2, charted_spec(2))
+    before = raw_members(rich)
+    names0 = [n for n, _, _ in before]
+    assert {"xl/charts/chart1.xml", "xl/drawings/drawing1.xml"} <= set(names0)  # the user's own chart
+
+    for out in (out1, out2):
+        after = {n: (m, raw) for n, m, raw in raw_members(out)}
+        names = [n for n, _, _ in raw_members(out)]
+        assert names[: len(names0)] == names0
+        assert names[len(names0):] == ["xl/worksheets/sheet3.xml", "xl/worksheets/_rels/sheet3.xml.rels",
+                                       "xl/drawings/drawing2.xml", "xl/drawings/_rels/drawing2.xml.rels",
+                                       "xl/charts/chart2.xml"]
+        for name, method, raw in before:  # the user's chart, drawing, image, comments: byte for byte
+            if name not in ALLOWED:
+                assert after[name] == (method, raw), name
+        assert summary_chart(out) == ("xl/drawings/drawing2.xml", "xl/charts/chart2.xml")
+        assert_package_consistent(out)
+
+    # second run: styles, content types, rels untouched; the chart part carries the new cached values
+    # (and the drawing the new anchor below the longer table)
+    for name in ALLOWED | {"xl/drawings/_rels/drawing2.xml.rels"}:
+        assert member_bytes(out1, name) == member_bytes(out2, name), name
+    ct = member_bytes(out2, "[Content_Types].xml").decode()
+    assert ct.count('PartName="/xl/charts/chart2.xml" ContentType="application/vnd.openxmlformats-'
+                    'officedocument.drawingml.chart+xml"') == 1
+    assert ct.count('PartName="/xl/drawings/drawing2.xml" ContentType="application/vnd.openxmlformats-'
+                    'officedocument.drawing+xml"') == 1
+    chart = member_bytes(out2, "xl/charts/chart2.xml").decode()
+    assert "<c:f>'汇总'!$B$3:$B$7</c:f>" in chart and "<c:f>'汇总'!$D$3:$D$7</c:f>" in chart
+    assert '<c:ptCount val="5"/><c:pt idx="0"><c:v>项目1-v2</c:v></c:pt>' in chart
+    assert '<c:pt idx="4"><c:v>0.905</c:v></c:pt>' in chart and "<c:formatCode>0.00%</c:formatCode>" in chart
+    assert "<c:legend>" not in chart and '<c:numFmt formatCode="0%" sourceLinked="0"/>' in chart
+
+    sheet = member_bytes(out2, "xl/worksheets/sheet3.xml").decode()
+    assert sheet.startswith('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet ')
+    assert re.search(r"</mergeCells><conditionalFormatting sqref=\"D3:D7\"><cfRule type=\"cellIs\" "
+                     r'dxfId="(\d+)" priority="1" operator="lessThan"><formula>0.9025</formula></cfRule>'
+                     r'</conditionalFormatting><conditionalFormatting sqref="C3:C7"><cfRule type="cellIs" '
+                     r'dxfId="(\d+)" priority="2" operator="between"><formula>0</formula><formula>20000</formula>'
+                     r"</cfRule></conditionalFormatting><hyperlinks>", sheet)
+    assert sheet.index("<pageMargins") < sheet.index("<pageSetup") < sheet.index('<drawing r:id="rId6"/>')
+    assert "<sheetPr><pageSetUpPr fitToPage=\"1\"/></sheetPr><dimension" in sheet
+    assert "relationships/drawing\" Target=\"../drawings/drawing2.xml\"" in member_bytes(
+        out2, "xl/worksheets/_rels/sheet3.xml.rels").decode()
+
+    ws = openpyxl.load_workbook(out2)[SUMMARY]
+    rules = {str(cf.sqref): cf.rules[0] for cf in ws.conditional_formatting}
+    assert rules["D3:D7"].dxf.fill.bgColor.rgb == "FFFFC7CE" and rules["D3:D7"].dxf.font.color.rgb == "FF9C0006"
+    assert rules["C3:C7"].dxf.font.b and rules["C3:C7"].formula == ["0", "20000"]
+    assert ws.page_setup.orientation == "landscape"
+
+
+def test_dxfs_created_in_place_appended_or_reused(tmp_path: Path) -> None:
+    def book(name: str, *, same_dxf: bool = False, other_dxf: bool = False) -> Path:
+        path = tmp_path / name
+        wb = xlsxwriter.Workbook(str(path))
+        ws = wb.add_worksheet("数据")
+        ws.write("A1", 0.5)
+        if same_dxf or other_dxf:
+            color = {"bg_color": "#FFC7CE", "font_color": "#9C0006"} if same_dxf else {"bg_color": "#C6EFCE"}
+            ws.conditional_format("A1:A3", {"type": "cell", "criteria": "<", "value": 0.9,
+                                            "format": wb.add_format(color)})
+        wb.close()
+        return path
+
+    # xlsxwriter writes <dxfs count="0"/>: it is opened up
+    src = book("empty.xlsx")
+    assert '<dxfs count="0"/>' in member_bytes(src, "xl/styles.xml").decode()
+    out = tmp_path / "empty_out.xlsx"
+    replace_sheet(src, out, charted_spec(1, charts=False))
+    st = member_bytes(out, "xl/styles.xml").decode()
+    assert re.search(r'<dxfs count="2"><dxf><font><color rgb="FF9C0006"/></font><fill><patternFill>'
+                     r'<bgColor rgb="FFFFC7CE"/></patternFill></fill></dxf><dxf><font><b/></font></dxf></dxfs>'
+                     r"<tableStyles ", st)
+    again = tmp_path / "empty_again.xlsx"
+    replace_sheet(out, again, charted_spec(2, charts=False))
+    assert member_bytes(again, "xl/styles.xml").decode() == st  # reused, no growth
+
+    # no <dxfs> at all: inserted after <cellStyles>, before <tableStyles>
+    rewrite_members(src, {"xl/styles.xml": st_without_dxfs(member_bytes(src, "xl/styles.xml").decode()).encode()})
+    replace_sheet(src, out, charted_spec(1, charts=False))
+    st = member_bytes(out, "xl/styles.xml").decode()
+    assert re.search(r'</cellStyles><dxfs count="2"><dxf>.*</dxf></dxfs><tableStyles ', st)
+    openpyxl.load_workbook(out)
+
+    # an identical dxf of the user's is shared; a different one keeps its index
+    src = book("same.xlsx", same_dxf=True)
+    replace_sheet(src, out, charted_spec(1, charts=False))
+    st = member_bytes(out, "xl/styles.xml").decode()
+    assert '<dxfs count="2">' in st and 'dxfId="0" priority="1"' in member_bytes(
+        out, "xl/worksheets/sheet2.xml").decode()
+    src = book("other.xlsx", other_dxf=True)
+    replace_sheet(src, out, charted_spec(1, charts=False))
+    assert '<dxfs count="3">' in member_bytes(out, "xl/styles.xml").decode()
+    assert member_bytes(out, "xl/worksheets/sheet1.xml") == member_bytes(src, "xl/worksheets/sheet1.xml")
+
+
+def st_without_dxfs(styles: str) -> str:
+    return re.sub(r"<dxfs[^>]*/>|<dxfs[^>]*>.*?</dxfs>", "", styles, flags=re.S)
+
+
+def build_with_old_charted_summary(path: Path) -> None:
+    """数据 with a chart of its own, an old 汇总 with its own chart, 参数."""
+    wb = xlsxwriter.Workbook(str(path))
+    data = wb.add_worksheet("数据")
+    old = wb.add_worksheet(SUMMARY)
+    wb.add_worksheet("参数").write("A1", 1)
+    data.write_column("A1", [1, 2, 3])
+    own = wb.add_chart({"type": "line"})
+    own.add_series({"values": "=数据!$A$1:$A$3"})
+    data.insert_chart("C2", own)
+    old.write_column("A1", [4, 5, 6])
+    old_chart = wb.add_chart({"type": "pie"})
+    old_chart.add_series({"values": "='汇总'!$A$1:$A$3"})
+    old.insert_chart("C2", old_chart)
+    wb.close()
+
+
+def test_old_summary_chart_is_dropped_or_its_names_reused(tmp_path: Path) -> None:
+    src = tmp_path / "old.xlsx"
+    build_with_old_charted_summary(src)
+    old_drawing, old_chart = summary_chart(src)
+    data_drawing = next(t for k, t in part_rels(src, "xl/worksheets/sheet1.xml") if k == "drawing")
+    data_chart = next(t for k, t in part_rels(src, data_drawing) if k == "chart")
+    assert len({old_drawing, old_chart, data_drawing, data_chart}) == 4
+    names0 = zipfile.ZipFile(src).namelist()
+
+    # without a chart: the drawing -> chart chain of the old 汇总 goes, with its content types
+    plain = tmp_path / "plain.xlsx"
+    replace_sheet(src, plain, summary_spec(1))
+    names = zipfile.ZipFile(plain).namelist()
+    gone = {old_drawing, old_chart, posixpath.join("xl/drawings/_rels", posixpath.basename(old_drawing) + ".rels")}
+    assert not gone & set(names) and gone <= set(names0)
+    ct = member_bytes(plain, "[Content_Types].xml").decode()
+    assert f"/{old_drawing}" not in ct and f"/{old_chart}" not in ct and f"/{data_chart}" in ct
+    assert_package_consistent(plain)
+
+    # with a chart: the freed names are reused in place: same members, same order, nothing appended
+    charted = tmp_path / "charted.xlsx"
+    replace_sheet(src, charted, charted_spec(1))
+    assert zipfile.ZipFile(charted).namelist() == names0
+    assert summary_chart(charted) == (old_drawing, old_chart)
+    for name in (data_drawing, data_chart, "xl/worksheets/sheet1.xml", "xl/worksheets/_rels/sheet1.xml.rels"):
+        assert member_bytes(charted, name) == member_bytes(src, name), name
+    assert b"'\xe6\xb1\x87\xe6\x80\xbb'!$D$3:$D$5" in member_bytes(charted, old_chart)
+    assert_package_consistent(charted)
+    # and again: stable
+    again = tmp_path / "again.xlsx"
+    replace_sheet(charted, again, charted_spec(1))
+    assert raw_members(again) == raw_members(charted)
+
+    # from plain (no chart) to charted: fresh names that avoid 数据's chart
+    fresh = tmp_path / "fresh.xlsx"
+    replace_sheet(plain, fresh, charted_spec(1))
+    drawing, chart = summary_chart(fresh)
+    assert drawing not in (data_drawing,) and chart != data_chart
+    assert member_bytes(fresh, data_chart) == member_bytes(src, data_chart)
+    assert_package_consistent(fresh)
+    book = openpyxl.load_workbook(fresh)
+    assert book.sheetnames == ["数据", SUMMARY, "参数"]
+
+
+def test_invalid_conditional_formats_and_charts_are_rejected(tmp_path: Path) -> None:
+    src = tmp_path / "s.xlsx"
+    wb = xlsxwriter.Workbook(str(src))
+    wb.add_worksheet("数据")
+    wb.close()
+    rows = [["项目", "执行率"], ["甲", 0.5], ["乙", 0.95]]
+    bad = [
+        SheetSpec("ok", rows, conditional_formats=[ConditionalFormat("B2:B3", "smaller", "0.9")]),
+        SheetSpec("ok", rows, conditional_formats=[ConditionalFormat("B2:B3", "between", "0.9")]),
+        SheetSpec("ok", rows, conditional_formats=[ConditionalFormat("B2:B3", "lessThan", "0.9", "1")]),
+        SheetSpec("ok", rows, conditional_formats=[ConditionalFormat("B2:B3", "lessThan", "0.9",
+                                                                     style=Style(number_format="0%"))]),
+        SheetSpec("ok", rows, conditional_formats=[ConditionalFormat("B2:B3", "lessThan", "0.9", style=Style())]),
+        SheetSpec("ok", rows, conditional_formats=[ConditionalFormat("2B", "lessThan", "0.9")]),
+        SheetSpec("ok", rows, charts=[BarChart("t", "A2:B3", "B2:B3", "D2:H10")]),
+        SheetSpec("ok", rows, charts=[BarChart("t", "A2:A3", "B1:B3", "D2:H10")]),
+        SheetSpec("ok", rows, charts=[BarChart("t", "A2:A3", "B2:B3", "D2:H10", point_colors={2: "FF0000"})]),
+        SheetSpec("ok", rows, charts=[BarChart("t", "A2:A3", "B2:B3", "D2:H10", color="red")]),
+        SheetSpec("ok", rows, charts=[BarChart("t", "A2:A3", "B2:B3", "nowhere")]),
+        SheetSpec("ok", [[Cell(1, Style(top_border="wavy"))]]),
+        SheetSpec("ok", rows, row_heights={1: 500}),
+    ]
+    for spec in bad:
+        with pytest.raises(ValueError):
+            replace_sheet(src, tmp_path / "bad.xlsx", spec)
+    assert not (tmp_path / "bad.xlsx").exists()
+    # a good one, written as columns, with a blank value and a date category
+    good = SheetSpec("ok", rows + [[dt.date(2021, 1, 2), None]], row_heights={1: 30},
+                     charts=[BarChart("", "A2:A4", "B2:B4", "D2:H10", horizontal=False)])
+    replace_sheet(src, tmp_path / "good.xlsx", good)
+    chart = member_bytes(tmp_path / "good.xlsx", "xl/charts/chart1.xml").decode()
+    assert '<c:barDir val="col"/>' in chart and "<c:title>" not in chart
+    assert '<c:autoTitleDeleted val="1"/>' in chart
+    assert '<c:ptCount val="3"/><c:pt idx="0"><c:v>0.5</c:v></c:pt><c:pt idx="1"><c:v>0.95</c:v></c:pt>' \
+           '</c:numCache>' in chart
+    assert "<c:v>2021-01-02</c:v>" in chart
+    assert '<row r="1" ht="30" customHeight="1">' in member_bytes(tmp_path / "good.xlsx",
+                                                                   "xl/worksheets/sheet2.xml").decode()
+    assert_package_consistent(tmp_path / "good.xlsx")

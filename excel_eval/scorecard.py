@@ -1,0 +1,294 @@
+"""A project's 项目支出绩效自评表 (.docx): its scores (scoring.Scorecard) through the template 绩效自评表.
+
+The template is a .docx with docxtpl tags like the report templates, rendered in the same sandbox with the same
+filters; amounts come in 万元 with two decimals and scores without trailing zeros, ready for the table's cells. Its
+indicator rows come from one loop row
+(`{%tr for 行 in 指标 %}`); after rendering, consecutive cells with the same text in the columns headed 一级指标
+and 二级指标 are merged vertically, as the published tables merge them, so the template stays a plain table
+that a user edits in Word.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+from docx.oxml.ns import qn
+from docxtpl import DocxTemplate
+from jinja2 import TemplateError
+
+from .metrics import ProjectRecord
+from .render import Section, TemplateProblem, make_environment
+from .scoring import CENT, EXECUTION_WEIGHT, Scorecard, score_project
+
+TEMPLATE_NAME = "绩效自评表"
+SUFFIX = "_自评表"
+GOAL_SECTION = "绩效目标"  # 年度总体目标：预期目标
+DONE_SECTION = "完成情况"  # 年度总体目标：实际完成情况
+FALLBACK_GOAL_SECTIONS = ("主要内容",)
+CARRIED_OVER = ("上年结转", "上年结转资金")
+OTHER_FUNDS = ("其他资金",)
+GROUP_HEADERS = ("一级指标", "二级指标")  # merged by group, the second within the first
+
+_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+# The variables the template can use, with what they hold.
+VARIABLES = {
+    "项目编号": "项目编号",
+    "项目名称": "项目名称",
+    "主管部门": "主管部门（单位名称）",
+    "实施单位": "实施单位（单位名称）",
+    "预算年度": "预算年度，如 2021",
+    "报告日期": "填报日期（日期，配合“中文日期”使用）",
+    "年初预算数": "年初预算数（批复数）合计（万元，两位小数）",
+    "全年预算数": "全年预算数合计（万元）",
+    "全年执行数": "全年执行数（支出数）合计（万元）",
+    "执行率": "全年执行数 ÷ 全年预算数（小数，配合“百分比”使用）",
+    "执行率分值": "预算执行率的分值（10）",
+    "执行率得分": "10 × min(执行率, 1)，保留两位小数",
+    "资金构成": "当年财政拨款、上年结转资金、其他资金，各有 年初预算数、全年预算数、全年执行数、执行率",
+    "预期目标": "年度总体目标的预期目标（文字说明表“绩效目标”栏目的各段）",
+    "实际完成情况": "年度总体目标的实际完成情况（文字说明表“完成情况”栏目的各段）",
+    "指标": "绩效指标的列表，每项有 一级指标、二级指标、三级指标、年度指标值、实际完成值、分值、得分、偏差原因、计算说明",
+    "指标分值": "各绩效指标分值之和（通常为 90）",
+    "满分": "预算执行率分值 + 指标分值（通常为 100）",
+    "总分": "预算执行率得分 + 各指标得分",
+    "等级": "优（≥90）、良（80–90）、中（60–80）、差（<60）",
+}
+
+
+def wan(fen: int) -> Decimal:
+    """An amount in 万元 with two decimals, as the published tables write it: 54.75, 40.00, 0.08."""
+    return (Decimal(fen) / 1_000_000).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def tidy(value: Decimal) -> Decimal:
+    """A score or 分值 without trailing zeros, never in exponent form: 20, 18.57, 7.5."""
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value.normalize()
+
+
+def scorecard_filename(report_name: str) -> str:
+    """`<项目编号>_<项目名称>_自评表.docx` beside the report `<项目编号>_<项目名称>.docx`."""
+    stem = report_name[:-5] if report_name.lower().endswith(".docx") else report_name
+    return f"{stem}{SUFFIX}.docx"
+
+
+def _clean(text: object) -> str:
+    return _ILLEGAL_XML.sub("", "" if text is None else str(text))
+
+
+def _paragraphs(record: ProjectRecord, *keys: str) -> Section:
+    for key in keys:
+        if record.sections.get(key):
+            return Section(_clean(p) for p in record.sections[key])
+    return Section([""])  # a table cell must keep a paragraph
+
+
+def funding(record: ProjectRecord) -> dict[str, dict]:
+    """资金构成: the budget and spending by kind of money, as in the published 自评表."""
+    kinds = {"当年财政拨款": [0, 0, 0], "上年结转资金": [0, 0, 0], "其他资金": [0, 0, 0]}
+    for s in record.by_source:
+        kind = ("上年结转资金" if s["source"] in CARRIED_OVER else "其他资金" if s["source"] in OTHER_FUNDS
+                else "当年财政拨款")
+        for i, key in enumerate(("approved", "budget", "spent")):
+            kinds[kind][i] += s[key]
+    result: dict[str, dict] = {}
+    for kind, (approved, budget, spent) in kinds.items():
+        if not (approved or budget or spent):
+            # blank cells: Jinja would print None as "None"
+            result[kind] = {"年初预算数": "", "全年预算数": "", "全年执行数": "", "执行率": ""}
+            continue
+        result[kind] = {"年初预算数": wan(approved), "全年预算数": wan(budget), "全年执行数": wan(spent),
+                        "执行率": Decimal(spent) / Decimal(budget) if budget else ""}
+    return result
+
+
+def context(record: ProjectRecord, card: Scorecard, run_date: dt.date | None = None) -> dict:
+    f = record.figures
+    return {
+        "项目编号": _clean(record.project_id),
+        "项目名称": _clean(record.name),
+        "主管部门": _clean(record.unit_name),
+        "实施单位": _clean(record.unit_name),
+        "预算年度": record.year,
+        "报告日期": record.report_date or run_date or dt.date.today(),
+        "年初预算数": wan(f.approved),
+        "全年预算数": wan(f.budget),
+        "全年执行数": wan(f.spent),
+        "执行率": f.execution_rate,
+        "执行率分值": tidy(EXECUTION_WEIGHT),
+        "执行率得分": tidy(card.execution_score),
+        "资金构成": funding(record),
+        "预期目标": _paragraphs(record, GOAL_SECTION, *FALLBACK_GOAL_SECTIONS),
+        "实际完成情况": _paragraphs(record, DONE_SECTION),
+        "指标": [
+            {"一级指标": _clean(s.indicator.level1), "二级指标": _clean(s.indicator.level2),
+             "三级指标": _clean(s.indicator.name), "年度指标值": _clean(s.indicator.target),
+             "实际完成值": _clean(s.indicator.actual), "分值": tidy(s.weight), "得分": tidy(s.score),
+             "偏差原因": _clean(s.indicator.deviation), "计算说明": s.how}
+            for s in card.indicators
+        ],
+        "指标分值": tidy(card.weight_total),
+        "满分": tidy(card.full_marks),
+        "总分": tidy(card.total),
+        "等级": card.grade,
+    }
+
+
+class ScorecardRenderer:
+    """Renders 自评表 documents from one template file (read once per run)."""
+
+    def __init__(self, template_path: Path, run_date: dt.date | None = None):
+        self.path = Path(template_path)
+        self.run_date = run_date
+        self.env = make_environment()
+        self._source: bytes | None = None
+
+    def render(self, record: ProjectRecord, card: Scorecard, out_path: Path) -> Path:
+        if self._source is None:
+            try:
+                self._source = self.path.read_bytes()
+            except OSError as exc:
+                raise TemplateProblem(f"无法读取自评表模板 {self.path.name}：{exc}") from exc
+        doc = DocxTemplate(io.BytesIO(self._source))
+        try:
+            doc.render(context(record, card, self.run_date), jinja_env=self.env, autoescape=True)
+        except TemplateError as exc:
+            raise TemplateProblem(f"模板 {self.path.name} 渲染失败（项目 {record.project_id}）：{exc}") from exc
+        for table in doc.docx.element.body.iter(qn("w:tbl")):
+            merge_groups(table)
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        doc.save(out_path)
+        return out_path
+
+
+# ------------------------------------------------------------------------------------ merging groups
+
+def _cells(tr) -> list[tuple[int, object]]:
+    """(first grid column, tc) of each cell of a row."""
+    column = 0
+    grid_before = tr.find(f"{qn('w:trPr')}/{qn('w:gridBefore')}")
+    if grid_before is not None:
+        column = int(grid_before.get(qn("w:val"), "0"))
+    cells = []
+    for tc in tr.findall(qn("w:tc")):
+        cells.append((column, tc))
+        span = tc.find(f"{qn('w:tcPr')}/{qn('w:gridSpan')}")
+        column += int(span.get(qn("w:val"), "1")) if span is not None else 1
+    return cells
+
+
+def _text(tc) -> str:
+    return "".join(t.text or "" for t in tc.iter(qn("w:t"))).strip()
+
+
+def merge_groups(tbl) -> None:
+    """Below the row headed 一级指标 / 二级指标, merge each run of equal cells in those columns vertically
+    (二级 runs only within one 一级 run). The run ends at the first row without a cell at those columns."""
+    rows = tbl.findall(qn("w:tr"))
+    header_index, columns = None, []
+    for index, tr in enumerate(rows):
+        texts = {_text(tc): column for column, tc in _cells(tr)}
+        if all(h in texts for h in GROUP_HEADERS):
+            header_index, columns = index, [texts[h] for h in GROUP_HEADERS]
+            break
+    if header_index is None:
+        return
+    body: list[list] = []  # per row: the tc at each group column
+    for tr in rows[header_index + 1:]:
+        by_column = {column: tc for column, tc in _cells(tr)}
+        if not all(c in by_column and _span(by_column[c]) == 1 for c in columns):
+            break
+        body.append([by_column[c] for c in columns])
+    keys: list[tuple] = [() for _ in body]
+    for level in range(len(columns)):
+        keys = [key + (_text(cells[level]),) for key, cells in zip(keys, body)]
+        start = 0
+        for i in range(1, len(body) + 1):
+            if i == len(body) or keys[i] != keys[start] or not keys[start][-1]:
+                if i - start > 1 and keys[start][-1]:
+                    _merge([cells[level] for cells in body[start:i]])
+                start = i
+
+
+def _span(tc) -> int:
+    span = tc.find(f"{qn('w:tcPr')}/{qn('w:gridSpan')}")
+    return int(span.get(qn("w:val"), "1")) if span is not None else 1
+
+
+def _merge(cells: list) -> None:
+    for index, tc in enumerate(cells):
+        tc_pr = tc.get_or_add_tcPr()
+        for old in tc_pr.findall(qn("w:vMerge")):
+            tc_pr.remove(old)
+        merge = tc_pr.makeelement(qn("w:vMerge"), {})
+        if index == 0:
+            merge.set(qn("w:val"), "restart")
+        # vMerge goes after tcW, gridSpan, hMerge (CT_TcPr order)
+        anchor = None
+        for tag in ("w:tcW", "w:gridSpan", "w:hMerge"):
+            found = tc_pr.find(qn(tag))
+            if found is not None:
+                anchor = found
+        if anchor is not None:
+            anchor.addnext(merge)
+        else:
+            tc_pr.insert(0, merge)
+        if index:
+            paragraphs = tc.findall(qn("w:p"))
+            for p in paragraphs[1:]:
+                tc.remove(p)
+            for child in list(paragraphs[0]):
+                if child.tag != qn("w:pPr"):
+                    paragraphs[0].remove(child)
+
+
+# ------------------------------------------------------------------------------------------ the run
+
+def write_scorecards(records: list[ProjectRecord], indicators, template, report_paths: dict[str, Path],
+                     used: set[str], problems, run_date: dt.date | None = None
+                     ) -> tuple[dict[str, Scorecard], list[Path]]:
+    """Score every project that has indicators (`indicators`: the 绩效指标 Table or None) and write its 自评表
+    beside its report (`report_paths`: 项目编号 → the report's path). `used` holds the file names taken (lower
+    case, no extension) and is updated. Returns the scorecards by 项目编号 and the files written; a file that
+    cannot be written is an error in `problems`, the others are written all the same."""
+    cards: dict[str, Scorecard] = {}
+    written: list[Path] = []
+    for record in records:
+        card = score_project(record, indicators)
+        if card is not None:
+            cards[record.project_id] = card
+    if not cards:
+        return cards, written
+    if template is None:
+        problems.error("template-failed", f"找不到自评表模板“{TEMPLATE_NAME}.docx”，未生成绩效自评表。"
+                                          f"请把它放回模板文件夹。", value=TEMPLATE_NAME)
+        return cards, written
+    renderer = ScorecardRenderer(getattr(template, "path", template), run_date)
+    for pid, card in cards.items():
+        record = next(r for r in records if r.project_id == pid)
+        report = report_paths.get(pid)
+        if report is None:
+            continue
+        stem, counter = scorecard_filename(report.name)[:-5], 2
+        candidate = stem
+        while candidate.lower() in used:
+            candidate, counter = f"{stem}_{counter}", counter + 1
+        used.add(candidate.lower())
+        path = report.with_name(candidate + ".docx")
+        try:
+            renderer.render(record, card, path)
+        except PermissionError:
+            problems.error("report-locked", f"自评表 {path.name} 无法写入：它可能正在 Word 或 WPS 中打开。"
+                                            "请关闭它后重新运行；其他文件已照常生成。", value=path.name)
+            continue
+        except TemplateProblem as exc:
+            problems.error("template-failed", str(exc), value=pid)
+            continue
+        written.append(path)
+    return cards, written
