@@ -59,13 +59,28 @@ class WorkbookData:
         return self.tables.get(sheet.name)
 
 
-def read_workbook(path: str | Path, problems: Problems) -> WorkbookData:
-    """Read every input sheet of the workbook at `path`; bad cells become problems, never exceptions."""
+@dataclass
+class RawSheet:
+    """A sheet's cell values as a reader engine gives them: rows from A1, None for an empty cell."""
+
+    title: str
+    rows: list[list]
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # (min_col, min_row, max_col, max_row)
+
+
+ENGINES = ("calamine", "openpyxl")
+
+
+def read_workbook(path: str | Path, problems: Problems, engine: str = "calamine") -> WorkbookData:
+    """Read every input sheet of the workbook at `path`; bad cells become problems, never exceptions.
+
+    `engine` reads the cell values: python-calamine (fast) or openpyxl; both give the same tables.
+    """
     path = Path(path)
-    book = open_workbook(path)
-    names = [ws.title for ws in book.worksheets]  # not chart sheets
+    check_package(path)
+    names, load = _open_calamine(path) if engine == "calamine" else _open_openpyxl(path)
     titles = {sheet.name: next((t for t in names if sheet_matches(sheet, t)), None) for sheet in INPUT_SHEETS}
-    uncached = uncached_formulas(path, [t for t in titles.values() if t])
+    facts = cell_facts(path, [t for t in titles.values() if t])
     tables: dict[str, Table] = {}
     for sheet in INPUT_SHEETS:
         title = titles[sheet.name]
@@ -78,11 +93,63 @@ def read_workbook(path: str | Path, problems: Problems) -> WorkbookData:
                     sheet=sheet.name,
                 )
             continue
-        table = read_sheet(book[title], sheet, problems, uncached.get(title, {}))
+        raw = load(title)
+        found = facts.get(title, CellFacts())
+        _apply_facts(raw, found)
+        table = read_sheet(raw, sheet, problems, found.uncached)
         if table is not None:
             tables[sheet.name] = table
-    book.close()
     return WorkbookData(path, tables)
+
+
+def _apply_facts(raw: RawSheet, facts: CellFacts) -> None:
+    """Put error values where the engine showed an empty cell, and make room for formula cells past the
+    engine's last row or column (a row of formulas without values is not blank)."""
+    positions = list(facts.errors) + list(facts.uncached)
+    if not positions:
+        return
+    height = max(len(raw.rows), max(r for r, _ in positions))
+    width = max([len(r) for r in raw.rows] + [c for _, c in positions])
+    raw.rows.extend([] for _ in range(height - len(raw.rows)))
+    for row in raw.rows:
+        row.extend([None] * (width - len(row)))
+    for (r, c), text in facts.errors.items():
+        if raw.rows[r - 1][c - 1] is None:
+            raw.rows[r - 1][c - 1] = text
+
+
+def _open_calamine(path: Path):
+    """Worksheet names and a loader, with python-calamine; openpyxl when calamine cannot read the file."""
+    try:
+        from python_calamine import CalamineWorkbook, SheetTypeEnum
+
+        book = CalamineWorkbook.from_path(str(path))
+        names = [m.name for m in book.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet]
+    except Exception as exc:  # a package calamine does not understand: openpyxl explains it, or reads it
+        logger.debug("calamine could not open {}: {!r}; reading with openpyxl", path, exc)
+        return _open_openpyxl(path)
+
+    def load(title: str) -> RawSheet:
+        sheet = book.get_sheet_by_name(title)
+        rows = [[None if v == "" else v for v in row] for row in sheet.to_python(skip_empty_area=False)]
+        merged = [(c1 + 1, r1 + 1, c2 + 1, r2 + 1) for (r1, c1), (r2, c2) in (sheet.merged_cell_ranges or [])]
+        return RawSheet(title, rows, merged)
+
+    return names, load
+
+
+def _open_openpyxl(path: Path):
+    book = open_workbook(path)
+    names = [ws.title for ws in book.worksheets]  # not chart sheets
+
+    def load(title: str) -> RawSheet:
+        ws = book[title]
+        rows = [[_unescape(v) if isinstance(v, str) and "_x" in v else v for v in r]
+                for r in ws.iter_rows(min_row=1, min_col=1, max_row=ws.max_row, max_col=ws.max_column,
+                                      values_only=True)]
+        return RawSheet(title, rows, [m.bounds for m in ws.merged_cells])
+
+    return names, load
 
 
 # --------------------------------------------------------------------------- opening the file
@@ -91,8 +158,8 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, .et, and password-prot
 _PROLOG_BYTES = 64 * 1024
 
 
-def open_workbook(path: Path):
-    """Open the workbook with cached values of formulas; usage errors (missing file, not a workbook) raise."""
+def check_package(path: Path) -> None:
+    """Usage errors before any reading: a missing file, an .xls, an encrypted or non-zip file, unsafe XML."""
     if not path.exists():
         raise UsageError(f"找不到文件：{path}。请检查文件名和所在文件夹。")
     if path.is_dir():
@@ -117,6 +184,11 @@ def open_workbook(path: Path):
     if not zipfile.is_zipfile(path):
         raise UsageError(f"{path.name} 不是 Excel 工作簿（.xlsx/.xlsm）。请在 Excel 或 WPS 中另存为 .xlsx 后再运行。")
     refuse_unsafe_xml(path)
+
+
+def open_workbook(path: Path):
+    """Open the workbook with openpyxl, cached values of formulas; a damaged package is a usage error."""
+    check_package(path)
     try:
         return openpyxl.load_workbook(path, data_only=True, keep_vba=False, keep_links=False)
     except Exception as exc:  # openpyxl raises many kinds for a damaged package
@@ -157,9 +229,8 @@ def refuse_unsafe_xml(path: Path) -> None:
                 if info.is_dir() or not info.filename.lower().endswith((".xml", ".rels", ".vml")):
                     continue
                 with zf.open(info) as part:
-                    start = part.read(_PROLOG_BYTES)
-                if _declares_dtd(start):
-                    raise UsageError(_unsafe_message(path))
+                    if _declares_dtd(part):
+                        raise UsageError(_unsafe_message(path))
     except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError) as exc:
         # RuntimeError: an encrypted zip member; NotImplementedError: an unknown compression method
         logger.debug("unreadable package {}: {!r}", path, exc)
@@ -168,12 +239,42 @@ def refuse_unsafe_xml(path: Path) -> None:
         ) from exc
 
 
-def _declares_dtd(start: bytes) -> bool:
-    if start.startswith((b"\xff\xfe", b"\xfe\xff")):
-        text = start.decode("utf-16", errors="ignore")
+def _declares_dtd(part) -> bool:
+    """Whether the XML read from `part` declares a DTD before its root element. Reads only the prolog (the
+    declaration, comments and processing instructions before the root), however long it is."""
+    data = b""
+    while True:
+        chunk = part.read(_PROLOG_BYTES)
+        data += chunk
+        verdict = _prolog_verdict(data, complete=not chunk)
+        if verdict is not None:
+            return verdict
+        if len(data) > 256 * _PROLOG_BYTES:  # a prolog of 16 MB is no spreadsheet's
+            return True
+
+
+def _prolog_verdict(data: bytes, complete: bool) -> bool | None:
+    """True: a DTD; False: the root element comes first; None: read more."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = data.decode("utf-16", errors="ignore")
     else:
-        text = start.decode("utf-8", errors="ignore")
-    return "<!DOCTYPE" in text or "<!ENTITY" in text
+        text = data.decode("utf-8", errors="ignore").lstrip("\ufeff")
+    i = 0
+    while True:
+        while i < len(text) and text[i].isspace():
+            i += 1
+        if text.startswith("<?", i) or text.startswith("<!--", i):
+            closing = "?>" if text[i + 1] == "?" else "-->"
+            end = text.find(closing, i + 2)
+            if end < 0:
+                return False if complete else None
+            i = end + len(closing)
+            continue
+        if text.startswith("<!", i):
+            return True
+        if i >= len(text) - 1 and not complete:
+            return None
+        return False
 
 
 # --------------------------------------------------------------------------- formulas with no cached value
@@ -183,6 +284,53 @@ _REL_NS = ("http://schemas.openxmlformats.org/officeDocument/2006/relationships"
            "http://purl.oclc.org/ooxml/officeDocument/relationships")
 _HAS_FORMULA = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
 _CELL_REF = re.compile(r"([A-Za-z]{1,3})(\d+)")
+
+
+@dataclass
+class CellFacts:
+    """What a value reader does not show: formulas with no cached value, and Excel error values (#REF!…),
+    which calamine reads as empty cells. Keys are (row, column), 1-based."""
+
+    uncached: dict[tuple[int, int], str] = field(default_factory=dict)
+    errors: dict[tuple[int, int], str] = field(default_factory=dict)
+
+
+_ERROR_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c\s([^>]*?\bt\s*=\s*[\"']e[\"'][^>]*)>(.*?)</(?:[A-Za-z_][\w.-]*:)?c>", re.S)
+_ERROR_VALUE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?v(?:\s[^>]*)?>(.*?)</", re.S)
+
+
+def cell_facts(path: Path, titles: list[str]) -> dict[str, CellFacts]:
+    """CellFacts of the sheets `titles`, in one extra pass over their XML (a byte search, not a parse)."""
+    facts: dict[str, CellFacts] = {}
+    try:
+        with zipfile.ZipFile(path) as zf:
+            parts = _sheet_parts(zf)
+            for title in titles:
+                name = parts.get(title)
+                if name is None:
+                    continue
+                data = zf.read(name)
+                found = CellFacts()
+                if _HAS_FORMULA.search(data):
+                    found.uncached = _scan_sheet(data)
+                if b't="e"' in data or b"t='e'" in data:
+                    found.errors = _error_cells(data)
+                if found.uncached or found.errors:
+                    facts[title] = found
+    except (KeyError, zipfile.BadZipFile, etree.XMLSyntaxError, DET.ParseError, ValueError,
+            defusedxml.DefusedXmlException) as exc:
+        logger.debug("cell scan skipped for {}: {!r}", path, exc)
+    return facts
+
+
+def _error_cells(data: bytes) -> dict[tuple[int, int], str]:
+    cells = {}
+    for match in _ERROR_CELL.finditer(data):
+        ref = _ATTR_R.search(b" " + match.group(1))
+        value = _ERROR_VALUE.search(match.group(2))
+        if ref and value:
+            cells[(int(ref.group(2)), _column_index(ref.group(1).decode()))] = value.group(1).decode("utf-8", "replace")
+    return cells
 
 
 def uncached_formulas(path: Path, titles: list[str]) -> dict[str, dict[tuple[int, int], str]]:
@@ -337,12 +485,11 @@ _EXCEL_ERROR = re.compile(r"#(?:REF!|VALUE!|DIV/0!|N/A|NAME\?|NULL!|NUM!|SPILL!|
 _FILLED_KINDS = (TEXT, DATE, INTEGER)  # vertically merged cells of these repeat; merged amounts are not copied
 
 
-def read_sheet(ws, sheet: Sheet, problems: Problems,
+def read_sheet(ws: RawSheet, sheet: Sheet, problems: Problems,
                uncached: dict[tuple[int, int], str] | None = None) -> Table | None:
     """Read one sheet. `uncached` holds the sheet's formula cells with no cached value (see uncached_formulas)."""
     uncached = uncached or {}
-    rows = [[_unescape(v) if isinstance(v, str) and "_x" in v else v for v in r]
-            for r in ws.iter_rows(min_row=1, min_col=1, max_row=ws.max_row, max_col=ws.max_column, values_only=True)]
+    rows = ws.rows
     header_index, positions, duplicates = _find_header(rows, sheet)
     missing = [c for c in sheet.required_columns if c.name not in positions]
     if missing:
@@ -426,12 +573,11 @@ def _unescape(text: str) -> str:
     return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text)
 
 
-def _fill_merged_down(ws, rows: list[list], first_data_index: int, positions: list[int]) -> None:
+def _fill_merged_down(ws: RawSheet, rows: list[list], first_data_index: int, positions: list[int]) -> None:
     """A cell merged down over several data rows (项目编号 merged across a project's rows) reads, on every
     row, as the value its top cell shows. Only the listed column positions are filled: a merged amount is
     stated once and must not be counted on every row."""
-    for merged in getattr(ws, "merged_cells", ()):
-        min_col, min_row, _, max_row = merged.bounds
+    for min_col, min_row, _, max_row in ws.merged:
         if max_row == min_row or min_col - 1 not in positions or min_row - 1 < first_data_index:
             continue
         top = rows[min_row - 1][min_col - 1] if min_row - 1 < len(rows) else None

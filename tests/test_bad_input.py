@@ -17,7 +17,7 @@ from excel_eval.cli import main
 from excel_eval.pipeline import PROBLEMS_FILE, check, run
 from excel_eval.problems import WorkbookError
 
-from workbooks import standard_sheets, write_workbook
+from workbooks import read_with_both_engines, standard_sheets, write_workbook
 
 NOW = dt.datetime(2026, 11, 27, 9, 30)
 
@@ -29,6 +29,7 @@ def invoke(*args):
 def found(tmp_path: Path, sheets: dict) -> list[tuple[str, str, str]]:
     """(code, severity, location) of every problem `excel-eval check` finds in `sheets`."""
     book = write_workbook(tmp_path / "账.xlsx", sheets)
+    read_with_both_engines(book)
     return [(p.code, p.severity, p.location) for p in check(book).problems]
 
 

@@ -19,7 +19,7 @@ from excel_eval.render import document_text
 from excel_eval.schema import BUDGET, DISBURSEMENTS
 from excel_eval.workbook import ROW, read_workbook
 
-from workbooks import standard_sheets
+from workbooks import read_with_both_engines, standard_sheets
 
 NOW = dt.datetime(2026, 11, 27, 9, 30)
 NAME = "账.xlsx"
@@ -67,6 +67,7 @@ def clean(tmp_path_factory):
 
 
 def reads_like_clean(clean: dict, book: Path, problems=()) -> None:
+    read_with_both_engines(book)
     got = outcome(book)
     assert got["problems"] == list(problems)
     assert got["records"] == clean["records"]

@@ -120,3 +120,11 @@ def test_usage_errors(tmp_path):
     (tmp_path / "text.xlsx").write_text("not a workbook")
     with pytest.raises(UsageError, match="不是 Excel 工作簿"):
         read(tmp_path / "text.xlsx")
+
+
+def test_calamine_and_openpyxl_read_the_sample_alike():
+    from excel_eval.resources import sample_workbook
+    from workbooks import read_with_both_engines
+
+    tables, problems = read_with_both_engines(sample_workbook())
+    assert problems == [] and len(tables["支出明细"][1]) > 50

@@ -55,3 +55,18 @@ def standard_workbook(path: Path, **changes) -> Path:
     sheets = standard_sheets()
     sheets.update(changes)
     return write_workbook(path, sheets)
+
+
+def read_with_both_engines(path: Path):
+    """Read `path` with calamine and with openpyxl; assert they give the same tables and problems."""
+    from excel_eval.problems import Problems
+    from excel_eval.workbook import read_workbook
+
+    results = []
+    for engine in ("calamine", "openpyxl"):
+        problems = Problems()
+        data = read_workbook(path, problems, engine=engine)
+        tables = {name: (t.title, t.frame.to_dict("records"), t.letters, t.units) for name, t in data.tables.items()}
+        results.append((tables, [(p.code, p.severity, p.location, p.value) for p in problems]))
+    assert results[0] == results[1], f"calamine and openpyxl read {path.name} differently"
+    return results[0]
