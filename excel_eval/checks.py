@@ -69,10 +69,11 @@ def _check_projects(data: WorkbookData, templates: dict, problems: Problems) -> 
             problems.error("project-type-invalid", f"项目类型“{kind}”无法识别，只能填“常规”或“追加”（不填即为常规）。",
                            **where("项目类型"))
         name = record["报告模板"] or default_template(kind)
-        if templates and name not in templates:
+        reports = sorted(n for n, t in templates.items() if getattr(t, "purpose", "报告") == "报告")
+        if templates and name not in reports:
             problems.error(
                 "template-unknown",
-                f"报告模板“{name}”不存在。可用的模板有：{'、'.join(sorted(templates))}。请改为其中之一，或留空按项目类型选择。",
+                f"报告模板“{name}”不存在。可用的模板有：{'、'.join(reports)}。请改为其中之一，或留空按项目类型选择。",
                 **where("报告模板"),
             )
         if budget is not None and pid is not None and pid not in budgeted:
@@ -160,6 +161,7 @@ def _check_dates(data: WorkbookData, problems: Problems) -> None:
 def _check_sections(data: WorkbookData, templates: dict, problems: Problems) -> None:
     if not templates:
         return
+    templates = {n: t for n, t in templates.items() if getattr(t, "purpose", "报告") == "报告"}
     projects = data.tables[PROJECTS.name]
     narrative = data.tables[NARRATIVE.name]
     names = {pid: record_template or default_template(kind) for pid, record_template, kind in

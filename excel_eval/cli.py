@@ -10,6 +10,7 @@ import click
 from loguru import logger
 
 from . import __version__
+from .blank import BLANK_NAME, write_blank_workbook
 from .pipeline import check, run
 from .problems import Problems, UsageError, WorkbookError
 from .formats import FILTER_HELP, FILTERS
@@ -17,6 +18,7 @@ from .render import VARIABLES, TemplateProblem, load_templates
 from .resources import sample_workbook
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+LOG_FILE = "运行日志.log"
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
 
@@ -27,9 +29,40 @@ def _setup_logging(debug: bool, quiet: bool) -> None:
     logger.add(sys.stderr, level=level, format="{message}")
 
 
+def _log_file(outdir: Path) -> None:
+    """The full log of this run, in the output folder (replaced by the next run)."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    logger.add(outdir / LOG_FILE, level="DEBUG", encoding="utf-8", mode="w",
+               format="{time:YYYY-MM-DD HH:mm:ss.SSS} | {level: <7} | {name}:{line} | {message}")
+
+
+class _Progress:
+    """A progress bar on the terminal while reports are written; silent when output is not a terminal."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.bar = None
+        self.shown = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or total < 20:
+            return
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label="正在生成报告", file=sys.stderr, show_pos=True)
+            self.bar.__enter__()
+        self.bar.update(done - self.shown)
+        self.shown = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
 def _show_problems(problems: Problems) -> None:
     for problem in problems:
         click.echo(str(problem), err=True)
+        logger.debug("{} {} {} {}", problem.code, problem.location, problem.value, problem.message)
 
 
 def _workbook_option(function):
@@ -39,6 +72,15 @@ def _workbook_option(function):
 def _templates_option(function):
     return click.option("--templates", "templates_dir", type=click.Path(file_okay=False, path_type=Path),
                         help="自定义模板所在的文件夹（其中的模板与内置模板同名时优先使用）。")(function)
+
+
+def _output_option(function):
+    return click.option("-o", "--output", "outdir", type=click.Path(file_okay=False, path_type=Path),
+                        help="输出文件夹，默认为 output/<工作簿名>/。")(function)
+
+
+def _quiet_option(function):
+    return click.option("-q", "--quiet", is_flag=True, help="只显示警告和错误，不显示进度。")(function)
 
 
 def _debug_option(function):
@@ -53,18 +95,23 @@ def main() -> None:
 
 @main.command("run", context_settings=CONTEXT)
 @_workbook_option
-@click.option("-o", "--output", "outdir", type=click.Path(file_okay=False, path_type=Path),
-              help="报告输出文件夹，默认为 output/<工作簿名>/。")
+@_output_option
 @_templates_option
-@click.option("-q", "--quiet", is_flag=True, help="只显示警告和错误。")
+@click.option("--combined", is_flag=True, help="另外把全部报告按工作簿顺序合并为一个 Word 文档（每份报告另起一页）。")
+@click.option("--label", metavar="文字", help="合并文档第一行的标注，如“附件3”（自动加冒号）；给出时即生成合并文档。")
+@click.option("--pdf", is_flag=True, help="同时用 LibreOffice 把报告、自评表和合并文档转为 PDF。")
+@click.option("-j", "--jobs", "workers", type=click.IntRange(1, 64), metavar="N",
+              help="同时生成报告的进程数；默认按项目数和电脑核数自动决定。")
+@_quiet_option
 @_debug_option
-def run_command(workbook: Path | None, outdir: Path | None, templates_dir: Path | None, quiet: bool,
-                debug: bool) -> None:
-    """生成报告：每个项目一份 Word 报告，并在工作簿中写入“汇总”表。
+def run_command(workbook: Path | None, outdir: Path | None, templates_dir: Path | None, combined: bool,
+                label: str | None, pdf: bool, workers: int | None, quiet: bool, debug: bool) -> None:
+    """生成报告：每个项目一份 Word 报告（有绩效指标的另有一份绩效自评表），并在工作簿中写入“汇总”表。
 
     不指定 WORKBOOK 时，使用内置示例工作簿的副本（放在 output/ 下），不会改动程序自带的文件。
     """
     _setup_logging(debug, quiet)
+    progress = _Progress(enabled=not quiet and sys.stderr.isatty())
     try:
         if workbook is None:
             sample = sample_workbook()
@@ -73,22 +120,52 @@ def run_command(workbook: Path | None, outdir: Path | None, templates_dir: Path 
             shutil.copy2(sample, workbook)
             logger.info("未指定工作簿，使用示例工作簿的副本：{}", workbook)
         outdir = outdir or Path("output") / workbook.stem
-        result = run(workbook, outdir, templates_dir=templates_dir)
+        _log_file(outdir)
+        logger.debug("excel-eval {} run {} -o {}", __version__, workbook, outdir)
+        if label and not label.endswith(("：", ":")):
+            label += "："
+        result = run(workbook, outdir, templates_dir=templates_dir, combined=combined, label=label, pdf=pdf,
+                     workers=workers, progress=progress)
     except Exception as exc:
+        progress.close()
         sys.exit(_fail(exc, debug))
+    progress.close()
 
     _show_problems(result.problems)
     click.echo(f"已生成 {len(result.reports)} 份报告，保存在：{result.outdir.resolve()}")
+    if result.scorecards:
+        click.echo(f"已生成 {len(result.scorecards)} 份绩效自评表（文件名以“_自评表”结尾）。")
+    if result.combined:
+        click.echo(f"全部报告已合并为：{result.combined.name}")
+    if result.pdfs:
+        click.echo(f"已转换 {len(result.pdfs)} 个 PDF 文件。")
     if result.summary and result.summary.in_workbook:
         click.echo(f"“汇总”表已写入工作簿：{result.summary.target}（原文件已备份到 {result.summary.backup}）")
     elif result.summary:
         click.echo(f"工作簿无法写入（可能正在 Excel 或 WPS 中打开，或为只读），“汇总”表另存为：{result.summary.target}。"
                    "如需写回原工作簿，请关闭它后重新运行。")
     for path in result.removed:
-        click.echo(f"已删除不再对应任何项目的旧报告：{path.name}")
-    if result.problems.warnings:
-        click.echo(f"有 {len(result.problems.warnings)} 条警告，详见：{result.problems_file}")
+        click.echo(f"已删除不再对应任何项目的旧文件：{path.name}")
+    if result.problems.items:
+        click.echo(f"有 {len(result.problems.errors)} 个错误、{len(result.problems.warnings)} 条警告，"
+                   f"详见：{result.problems_file}")
     sys.exit(EXIT_PROBLEMS if result.problems.has_errors else EXIT_OK)
+
+
+@main.command("new", context_settings=CONTEXT)
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path), default=BLANK_NAME)
+@_templates_option
+@click.option("--force", is_flag=True, help="文件已存在时覆盖它（原文件内容会丢失）。")
+@_debug_option
+def new_command(path: Path, templates_dir: Path | None, force: bool, debug: bool) -> None:
+    """新建一个空白的标准填报工作簿（含填表说明、下拉选项和各表表头），默认文件名为“绩效自评填报表.xlsx”。"""
+    _setup_logging(debug, quiet=False)
+    try:
+        written = write_blank_workbook(path, load_templates(templates_dir), overwrite=force)
+    except Exception as exc:
+        sys.exit(_fail(exc, debug))
+    click.echo(f"已新建空白工作簿：{written}。请按其中“填表说明”工作表填写，然后运行 excel-eval run {written.name}")
+    sys.exit(EXIT_OK)
 
 
 @main.command("check", context_settings=CONTEXT)

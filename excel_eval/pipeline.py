@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from loguru import logger
 
+from .batch import RenderJob, render_reports
 from .checks import validate
+from .combine import CombineError, combine_reports
 from .metrics import ProjectRecord, compute
+from .pdf import PdfFailed, PdfUnavailable, convert_to_pdf
 from .problems import Problems, WorkbookError
-from .render import ReportRenderer, ReportTemplate, TemplateProblem, choose_template, load_templates
+from .render import ReportTemplate, choose_template, load_templates
 from .schema import INDICATORS
 from .scorecard import TEMPLATE_NAME as SCORECARD_TEMPLATE, write_scorecards
 from .scoring import Scorecard, check_indicators
@@ -47,6 +52,9 @@ class RunResult:
     removed: list[Path] = field(default_factory=list)
     scorecards: list[Path] = field(default_factory=list)  # the 自评表 written, beside their reports
     scores: dict[str, Scorecard] = field(default_factory=dict)  # by 项目编号, for projects with indicators
+    combined: Path | None = None  # every report in one document, when asked for
+    pdfs: list[Path] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
 
 
 def check(workbook: str | Path, templates_dir: str | Path | None = None) -> CheckResult:
@@ -60,14 +68,20 @@ def check(workbook: str | Path, templates_dir: str | Path | None = None) -> Chec
 
 
 def run(workbook: str | Path, outdir: str | Path, *, templates_dir: str | Path | None = None,
-        now: dt.datetime | None = None) -> RunResult:
-    """Write one report per project into `outdir` and the 汇总 sheet into the workbook.
+        now: dt.datetime | None = None, combined: bool = False, label: str | None = None, pdf: bool = False,
+        workers: int | None = None, progress: Callable[[int, int], None] | None = None) -> RunResult:
+    """Write one report per project (and a 自评表 per project with indicators) into `outdir`, and the 汇总
+    sheet into the workbook. `combined` (or a `label` such as “附件3：”) also writes every report into one
+    document; `pdf` converts what was written with LibreOffice. `progress(done, total)` is called as reports
+    are written.
 
     Raises WorkbookError (with every problem) before writing anything when the workbook has errors.
     """
     workbook, outdir = Path(workbook), Path(outdir)
     now = now or dt.datetime.now()
+    clock = _Clock()
     checked = check(workbook, templates_dir)
+    clock.lap("read_check")
     result = RunResult(workbook, outdir, problems=checked.problems)
     outdir.mkdir(parents=True, exist_ok=True)
     result.problems_file = write_problems(checked.problems, outdir)
@@ -76,39 +90,89 @@ def run(workbook: str | Path, outdir: str | Path, *, templates_dir: str | Path |
                             result.problems_file)
 
     result.records = compute(checked.data)
-    renderer = ReportRenderer(checked.templates, run_date=now.date())
+    clock.lap("compute")
     names: set[str] = set()
+    jobs = [RenderJob(record, choose_template(record), outdir / report_filename(record, names))
+            for record in result.records]
+    paths = {job.record.project_id: job.path for job in jobs}
     written: dict[str, Path] = {}
-    paths: dict[str, Path] = {}
-    for record in result.records:
-        path = paths[record.project_id] = outdir / report_filename(record, names)
-        try:
-            renderer.render(record, choose_template(record), path)
-        except PermissionError:
-            result.problems.error(
-                "report-locked",
-                f"报告 {path.name} 无法写入：它可能正在 Word 或 WPS 中打开。请关闭它后重新运行；其他报告已照常生成。",
-                value=path.name,
-            )
-            continue
-        except TemplateProblem as exc:
-            result.problems.error("template-failed", str(exc), value=record.project_id)
-            continue
-        written[record.project_id] = path
-        result.reports.append(path)
-        logger.debug("已生成 {}", path.name)
+    done = 0
+
+    def step(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress:
+            progress(done, len(jobs))
+
+    for outcome in render_reports(jobs, checked.templates, now.date(), workers, step):
+        if outcome.error:
+            result.problems.error(outcome.code, outcome.error, value=outcome.path.name)
+        else:
+            written[outcome.project_id] = outcome.path
+            result.reports.append(outcome.path)
+    clock.lap("render")
 
     result.scores, result.scorecards = write_scorecards(
         result.records, checked.data.get(INDICATORS), checked.templates.get(SCORECARD_TEMPLATE), paths, names,
         result.problems, now.date())
+    clock.lap("scorecards")
+    if (combined or label) and result.reports:
+        result.combined = _combine(result, workbook, label)
+        clock.lap("combine")
+    made = result.reports + result.scorecards + ([result.combined] if result.combined else [])
+    if pdf:
+        result.pdfs = _convert(made, outdir, result.problems)
+        clock.lap("pdf")
+    result.removed = _remove_stale_reports(outdir, made + result.pdfs)
     scores = {pid: (card.total, card.grade) for pid, card in result.scores.items()}
-    result.removed = _remove_stale_reports(outdir, result.reports + result.scorecards)
     stamp = now.strftime("%Y%m%d-%H%M%S")
     result.summary = write_summary(
         workbook, lambda target: summary_sheet(result.records, written, target, now, scores), outdir, stamp)
+    clock.lap("summary")
     if result.problems.items:
         result.problems_file = write_problems(result.problems, outdir)
+    result.timings = clock.laps
+    logger.debug("用时（秒）：{}", {k: round(v, 3) for k, v in clock.laps.items()})
     return result
+
+
+def combined_filename(workbook: Path) -> str:
+    return safe_filename(f"{workbook.stem}_自评报告合集") + ".docx"
+
+
+def _combine(result: RunResult, workbook: Path, label: str | None) -> Path | None:
+    target = result.outdir / combined_filename(workbook)
+    try:
+        return combine_reports(result.reports, target, label)
+    except CombineError as exc:
+        result.problems.warning("combine-failed", f"未能生成合集文档：{exc}", value=target.name)
+    except PermissionError:
+        result.problems.error("report-locked", f"合集文档 {target.name} 无法写入：它可能正在 Word 或 WPS 中打开。"
+                                               "请关闭它后重新运行；各项目的报告已照常生成。", value=target.name)
+    return None
+
+
+def _convert(documents: list[Path], outdir: Path, problems: Problems) -> list[Path]:
+    try:
+        return convert_to_pdf(documents, outdir)
+    except PdfUnavailable as exc:
+        problems.warning("pdf-unavailable", str(exc))
+    except PdfFailed as exc:
+        problems.warning("pdf-failed", str(exc))
+    return []
+
+
+class _Clock:
+    """Seconds spent in each stage of a run."""
+
+    def __init__(self):
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.laps[stage] = now - self._last
+        self._last = now
 
 
 def write_problems(problems: Problems, outdir: Path) -> Path | None:

@@ -72,6 +72,7 @@ class ReportTemplate:
     path: Path
     description: str = ""
     project_type: str | None = None
+    purpose: str = "报告"  # 报告 (a project's report) or 自评表 (the scorecard form), from the .toml's 用途
     sections: list[str] = field(default_factory=list)  # sections the .docx uses, in order of appearance
     variables: list[str] = field(default_factory=list)  # top-level variables the .docx uses
     filters: list[str] = field(default_factory=list)
@@ -117,6 +118,7 @@ def load_template(path: Path) -> ReportTemplate:
             raise TemplateProblem(f"模板说明文件 {toml_path.name} 格式有误：{exc}") from exc
         template.description = spec.get("说明", "")
         template.project_type = spec.get("项目类型")
+        template.purpose = spec.get("用途", "报告")
         template.defaults = {k: str(v) for k, v in spec.get("默认文字", {}).items()}
         template.optional = {k: str(v) for k, v in spec.get("选填栏目", {}).items()}
     try:

@@ -10,6 +10,7 @@ part is refused before it is parsed (refuse_unsafe_xml). Nothing outside this mo
 from __future__ import annotations
 
 import io
+import itertools
 import posixpath
 import re
 import unicodedata
@@ -17,6 +18,7 @@ import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Iterable, Iterator
 
 import defusedxml
 import defusedxml.ElementTree as DET
@@ -64,7 +66,7 @@ class RawSheet:
     """A sheet's cell values as a reader engine gives them: rows from A1, None for an empty cell."""
 
     title: str
-    rows: list[list]
+    rows: Iterable[list]  # read lazily: a sheet is converted row by row, never held whole
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # (min_col, min_row, max_col, max_row)
 
 
@@ -106,16 +108,24 @@ def _apply_facts(raw: RawSheet, facts: CellFacts) -> None:
     """Put error values where the engine showed an empty cell, and make room for formula cells past the
     engine's last row or column (a row of formulas without values is not blank)."""
     positions = list(facts.errors) + list(facts.uncached)
-    if not positions:
-        return
-    height = max(len(raw.rows), max(r for r, _ in positions))
-    width = max([len(r) for r in raw.rows] + [c for _, c in positions])
-    raw.rows.extend([] for _ in range(height - len(raw.rows)))
-    for row in raw.rows:
-        row.extend([None] * (width - len(row)))
-    for (r, c), text in facts.errors.items():
-        if raw.rows[r - 1][c - 1] is None:
-            raw.rows[r - 1][c - 1] = text
+    if positions:
+        raw.rows = _with_facts(raw.rows, facts.errors, max(r for r, _ in positions), max(c for _, c in positions))
+
+
+def _with_facts(rows: Iterable[list], errors: dict[tuple[int, int], str], height: int, width: int) -> Iterator[list]:
+    by_row: dict[int, list[tuple[int, str]]] = {}
+    for (r, c), text in errors.items():
+        by_row.setdefault(r, []).append((c, text))
+    number = 0
+    for number, row in enumerate(rows, 1):
+        if len(row) < width:
+            row = list(row) + [None] * (width - len(row))
+        for c, text in by_row.get(number, ()):
+            if row[c - 1] is None:
+                row[c - 1] = text
+        yield row
+    for _ in range(number, height):
+        yield [None] * width
 
 
 def _open_calamine(path: Path):
@@ -131,9 +141,8 @@ def _open_calamine(path: Path):
 
     def load(title: str) -> RawSheet:
         sheet = book.get_sheet_by_name(title)
-        rows = [[None if v == "" else v for v in row] for row in sheet.to_python(skip_empty_area=False)]
         merged = [(c1 + 1, r1 + 1, c2 + 1, r2 + 1) for (r1, c1), (r2, c2) in (sheet.merged_cell_ranges or [])]
-        return RawSheet(title, rows, merged)
+        return RawSheet(title, _calamine_rows(sheet), merged)
 
     return names, load
 
@@ -144,12 +153,20 @@ def _open_openpyxl(path: Path):
 
     def load(title: str) -> RawSheet:
         ws = book[title]
-        rows = [[_unescape(v) if isinstance(v, str) and "_x" in v else v for v in r]
+        rows = ([_unescape(v) if isinstance(v, str) and "_x" in v else v for v in r]
                 for r in ws.iter_rows(min_row=1, min_col=1, max_row=ws.max_row, max_col=ws.max_column,
-                                      values_only=True)]
+                                      values_only=True))
         return RawSheet(title, rows, [m.bounds for m in ws.merged_cells])
 
     return names, load
+
+
+def _calamine_rows(sheet) -> Iterator[list]:
+    """Rows from A1 with None for empty cells (calamine starts its rows at the first used column)."""
+    start = sheet.start
+    pad = [None] * (start[1] if start else 0)
+    for row in sheet.iter_rows():
+        yield pad + [None if v == "" else v for v in row]
 
 
 # --------------------------------------------------------------------------- opening the file
@@ -489,7 +506,8 @@ def read_sheet(ws: RawSheet, sheet: Sheet, problems: Problems,
                uncached: dict[tuple[int, int], str] | None = None) -> Table | None:
     """Read one sheet. `uncached` holds the sheet's formula cells with no cached value (see uncached_formulas)."""
     uncached = uncached or {}
-    rows = ws.rows
+    stream = iter(ws.rows)
+    rows = list(itertools.islice(stream, HEADER_SEARCH_ROWS))  # the header is in these
     header_index, positions, duplicates = _find_header(rows, sheet)
     missing = [c for c in sheet.required_columns if c.name not in positions]
     if missing:
@@ -527,17 +545,17 @@ def read_sheet(ws: RawSheet, sheet: Sheet, problems: Problems,
     letters = {name: get_column_letter(index + 1) for name, index in positions.items()}
     table = Table(sheet, ws.title, pd.DataFrame(), letters, units)
     filled = [positions[c.name] for c in sheet.columns if c.kind in _FILLED_KINDS and c.name in positions]
-    _fill_merged_down(ws, rows, header_index + 1, filled)
+    data_rows = _merged_filled(itertools.chain(rows[header_index + 1:], stream), ws.merged, header_index + 2, filled)
 
-    records: list[dict] = []
-    covered: dict[int, list[dict]] = {_SUBTOTAL: [], _TOTAL: [], _GRAND_TOTAL: [], _CUMULATIVE: []}
-    for offset, values in enumerate(rows[header_index + 1:]):
-        excel_row = header_index + 2 + offset
-        cells = {c.name: values[positions[c.name]] for c in sheet.columns if c.name in positions
-                 and positions[c.name] < len(values)}
+    names = [c.name for c in sheet.columns] + [ROW]
+    columns: dict[str, list] = {name: [] for name in names}  # column-wise: no per-row objects are kept
+    covered = {level: _Span() for level in (_SUBTOTAL, _TOTAL, _GRAND_TOTAL, _CUMULATIVE)}
+    present = [(c.name, positions[c.name]) for c in sheet.columns if c.name in positions]
+    for excel_row, values in enumerate(data_rows, header_index + 2):
+        cells = {name: values[position] for name, position in present if position < len(values)}
         formulas = {name: uncached[(excel_row, positions[name] + 1)] for name in cells
-                    if (excel_row, positions[name] + 1) in uncached}
-        if all(money.is_blank(v) for v in cells.values()) and not formulas:
+                    if (excel_row, positions[name] + 1) in uncached} if uncached else {}
+        if not formulas and all(v is None or money.is_blank(v) for v in cells.values()):
             continue
         level = _totals_level(values, positions, sheet)
         if level is not None:
@@ -551,17 +569,60 @@ def read_sheet(ws: RawSheet, sheet: Sheet, problems: Problems,
             _check_totals(table, excel_row, {k: v for k, v in cells.items() if k not in formulas},
                           covered[level], problems)
             for lower in range(1, level + 1):
-                covered[lower] = []
+                covered[lower] = _Span()
             continue
         record = _convert_row(table, excel_row, cells, problems, formulas)
-        records.append(record)
-        for rows_covered in covered.values():
-            rows_covered.append(record)
+        for name in names:
+            columns[name].append(record.get(name))
+        for span in covered.values():
+            span.add(record, table.units)
 
-    columns = [c.name for c in sheet.columns] + [ROW]
     # object columns keep ints (fen) exact and blanks as None; pandas would otherwise make floats and NaN
-    table.frame = pd.DataFrame({c: pd.Series([r.get(c) for r in records], dtype=object) for c in columns})
+    table.frame = pd.DataFrame({name: pd.Series(values, dtype=object) for name, values in columns.items()})
     return table
+
+
+class _Span:
+    """The data rows a totals row covers: their amount sums and first and last row numbers."""
+
+    def __init__(self):
+        self.sums: dict[str, int] = {}
+        self.first: int | None = None
+        self.last: int | None = None
+
+    def add(self, record: dict, units: dict[str, str]) -> None:
+        if self.first is None:
+            self.first = record[ROW]
+        self.last = record[ROW]
+        for name in units:
+            value = record.get(name)
+            if isinstance(value, int):
+                self.sums[name] = self.sums.get(name, 0) + value
+
+
+def _merged_filled(rows: Iterable[list], merged: list[tuple[int, int, int, int]], first_row: int,
+                   positions: list[int]) -> Iterator[list]:
+    """A cell merged down over several data rows (项目编号 merged across a project's rows) reads, on every
+    row, as the value its top cell shows. Only the listed column positions are filled: a merged amount is
+    stated once and must not be counted on every row. `first_row` is the Excel row of the first data row."""
+    spans = {}  # (top row, column position) -> bottom row
+    for min_col, min_row, _, max_row in merged:
+        if max_row > min_row and min_col - 1 in positions and min_row >= first_row:
+            spans[(min_row, min_col - 1)] = max_row
+    if not spans:
+        yield from rows
+        return
+    active: dict[int, tuple[object, int]] = {}  # column position -> (top value, bottom row)
+    for number, row in enumerate(rows, first_row):
+        for (top, position), bottom in spans.items():
+            if top == number and position < len(row):
+                active[position] = (row[position], bottom)
+        for position, (value, bottom) in list(active.items()):
+            if number > bottom:
+                del active[position]
+            elif position < len(row) and row[position] is None:
+                row[position] = value
+        yield row
 
 
 _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
@@ -571,19 +632,6 @@ def _unescape(text: str) -> str:
     """Excel keeps characters XML cannot hold (line feeds aside) as _x0001_, and a literal '_x' as _x005F_x;
     openpyxl hands them over as written."""
     return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text)
-
-
-def _fill_merged_down(ws: RawSheet, rows: list[list], first_data_index: int, positions: list[int]) -> None:
-    """A cell merged down over several data rows (项目编号 merged across a project's rows) reads, on every
-    row, as the value its top cell shows. Only the listed column positions are filled: a merged amount is
-    stated once and must not be counted on every row."""
-    for min_col, min_row, _, max_row in ws.merged:
-        if max_row == min_row or min_col - 1 not in positions or min_row - 1 < first_data_index:
-            continue
-        top = rows[min_row - 1][min_col - 1] if min_row - 1 < len(rows) else None
-        for index in range(min_row, min(max_row, len(rows))):
-            if min_col - 1 < len(rows[index]) and rows[index][min_col - 1] is None:
-                rows[index][min_col - 1] = top
 
 
 def _find_header(rows: list, sheet: Sheet) -> tuple[int, dict[str, int], dict[str, tuple[int, int]]]:
@@ -656,7 +704,7 @@ def _totals_level(values: list, positions: dict[str, int], sheet: Sheet) -> int 
     return _TOTAL
 
 
-def _check_totals(table: Table, excel_row: int, cells: dict, covered: list[dict], problems: Problems) -> None:
+def _check_totals(table: Table, excel_row: int, cells: dict, covered: "_Span", problems: Problems) -> None:
     for name, unit in table.units.items():
         value = cells.get(name)
         if money.is_blank(value):
@@ -665,10 +713,9 @@ def _check_totals(table: Table, excel_row: int, cells: dict, covered: list[dict]
             stated = money.parse_amount(value, unit)
         except money.ValueProblem:
             continue  # a totals row is not data; an unreadable total is only not checked
-        computed = sum(r[name] for r in covered if isinstance(r.get(name), int))
+        computed = covered.sums.get(name, 0)
         if stated != computed:
-            rows = [r[ROW] for r in covered]
-            span = f"第{rows[0]}–{rows[-1]}行" if rows else "上方没有数据行"
+            span = f"第{covered.first}–{covered.last}行" if covered.first is not None else "上方没有数据行"
             problems.warning(
                 "total-mismatch",
                 f"合计行的“{name}”为 {_show(stated, unit)}，但它所合计的各行（{span}）相加为 {_show(computed, unit)}。"
@@ -688,41 +735,46 @@ def _show(fen: int, unit: str) -> str:
 def _convert_row(table: Table, excel_row: int, cells: dict, problems: Problems,
                  formulas: dict[str, str] | None = None) -> dict:
     record: dict = {ROW: excel_row}
-    formulas = formulas or {}
     for column in table.schema.columns:
-        if column.name not in cells:
+        value = cells.get(column.name)
+        if value is None and column.name not in cells:
             record[column.name] = None
             continue
-        value = cells[column.name]
-        where = {"sheet": table.title, "cell": table.cell(column.name, excel_row), "value": value}
-        if column.name in formulas:
+        if formulas and column.name in formulas:
             record[column.name] = None
             formula = formulas[column.name]
             problems.error(
                 "formula-no-value",
                 f"“{column.name}”是公式 {formula or '（共享公式）'}，但工作簿中没有保存它的计算结果"
                 "（由其他程序生成、未在 Excel 中保存过的文件常见此情况）。请在 Excel 或 WPS 中打开并保存一次工作簿，再重新运行。",
-                **{**where, "value": formula},
+                **_where(table, column, excel_row, formula),
             )
             continue
-        if money.is_blank(value):
+        if value is None or money.is_blank(value):
             record[column.name] = None
             if column.required:
-                problems.error("cell-missing", f"“{column.name}”是必填项，不能为空，请填写。", **where)
+                problems.error("cell-missing", f"“{column.name}”是必填项，不能为空，请填写。",
+                               **_where(table, column, excel_row, value))
             continue
-        if isinstance(value, str) and _EXCEL_ERROR.fullmatch(value.strip()) and column.kind in (TEXT, INTEGER, NUMBER):
+        if isinstance(value, str) and column.kind in (TEXT, INTEGER, NUMBER) and _EXCEL_ERROR.fullmatch(value.strip()):
             record[column.name] = None
             problems.error(
                 f"{column.kind}-invalid",
-                f"“{column.name}”显示 Excel 错误“{value.strip()}”，说明公式有误，请修正公式或直接填写内容。", **where)
+                f"“{column.name}”显示 Excel 错误“{value.strip()}”，说明公式有误，请修正公式或直接填写内容。",
+                **_where(table, column, excel_row, value))
             continue
         try:
             record[column.name] = _convert(value, column, table.units.get(column.name, "元"))
         except money.ValueProblem as exc:
             record[column.name] = None
             message = str(exc).rstrip("。")
-            problems.error(f"{column.kind}-invalid", f"“{column.name}”：{message}。", **where)
+            problems.error(f"{column.kind}-invalid", f"“{column.name}”：{message}。",
+                           **_where(table, column, excel_row, value))
     return record
+
+
+def _where(table: Table, column: Column, excel_row: int, value) -> dict:
+    return {"sheet": table.title, "cell": table.cell(column.name, excel_row), "value": value}
 
 
 def _convert(value, column: Column, unit: str):

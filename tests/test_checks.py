@@ -75,3 +75,11 @@ def test_no_projects_and_unknown_template_and_type(tmp_path):
     sheets["项目"][2][5] = "临时"
     codes = check(tmp_path, sheets).codes()
     assert "template-unknown" in codes and "project-type-invalid" in codes
+
+
+def test_the_scorecard_form_is_not_a_report_template(tmp_path):
+    sheets = standard_sheets()
+    sheets["项目"][1][6] = "绩效自评表"
+    problems = check(tmp_path, sheets)
+    assert problems.codes() == ["template-unknown"]
+    assert "标准报告" in problems.items[0].message and "绩效自评表" not in problems.items[0].message.split("可用")[1]
