@@ -95,7 +95,7 @@ echo.
 echo 工作簿："%BOOK%"
 echo 报告将保存到："%OUT%"
 echo.
-"%PY%" -m excel_eval run "%BOOK%" -o "%OUT%"
+"%PY%" -m excel_eval run "%BOOK%" -o "%OUT%" --combined
 set "RC=%ERRORLEVEL%"
 echo.
 if "%RC%"=="0" echo 完成：报告已生成。

@@ -149,7 +149,7 @@ echo
 echo "工作簿：$book"
 echo "报告将保存到：$out"
 echo
-"$py" -m excel_eval run "$book" -o "$out"
+"$py" -m excel_eval run "$book" -o "$out" --combined
 rc=$?
 
 echo

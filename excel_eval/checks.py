@@ -180,6 +180,15 @@ def _check_sections(data: WorkbookData, templates: dict, problems: Problems) -> 
                 f"该模板的栏目有：{'、'.join(template.sections)}。",
                 sheet=narrative.title, cell=narrative.cell("栏目", row), value=section,
             )
+    for name in dict.fromkeys(names.values()):
+        template = templates.get(name)
+        for variable in getattr(template, "unknown_variables", []):
+            problems.warning(
+                "template-variable-unknown",
+                f"模板“{name}”中的 {{{{ {variable} }}}} 不是可用的变量，报告中这里会是空白。请改正拼写"
+                "（可用的变量见 excel-eval templates），或删除它。",
+                value=variable,
+            )
     for pid, row in zip(projects.frame["项目编号"], projects.frame[ROW]):
         template = templates.get(names.get(pid, ""))
         if pid is None or template is None:

@@ -203,9 +203,14 @@ def templates_command(templates_dir: Path | None) -> None:
             click.echo(f"  说明：{template.description}")
         if template.project_type:
             click.echo(f"  默认用于项目类型：{template.project_type}")
+        if template.purpose != "报告":
+            click.echo(f"  用途：{template.purpose}（为每个填写了绩效指标的项目另生成一份，不作为报告模板）")
         click.echo(f"  变量：{'、'.join(v for v in template.variables if v != '栏目') or '（无）'}")
         click.echo(f"  格式：{'、'.join(f for f in template.filters if f in FILTERS) or '（无）'}")
-        click.echo("  栏目（文字说明表的“栏目”列）：")
+        if template.unknown_variables:
+            click.echo(f"  注意，无法识别的变量：{'、'.join(template.unknown_variables)}")
+        if template.sections:
+            click.echo("  栏目（文字说明表的“栏目”列）：")
         for section in template.sections:
             if section in template.defaults:
                 kind = f"有默认文字：{_shorten(template.defaults[section])}"

@@ -78,6 +78,7 @@ class ReportTemplate:
     filters: list[str] = field(default_factory=list)
     defaults: dict[str, str] = field(default_factory=dict)
     optional: dict[str, str] = field(default_factory=dict)
+    unknown_variables: list[str] = field(default_factory=list)  # used by the .docx, but no such variable
 
     @property
     def required_sections(self) -> list[str]:
@@ -137,6 +138,8 @@ def load_template(path: Path) -> ReportTemplate:
         raise TemplateProblem(f"无法打开模板 {path.name}：{exc}") from exc
     template.sections = _used_sections(ast)
     template.variables = variables
+    if template.purpose == "报告":
+        template.unknown_variables = [v for v in variables if v not in VARIABLES]
     template.filters = sorted({f.name for f in ast.find_all(nodes.Filter)})
     return template
 

@@ -23,7 +23,12 @@ SAMPLE_PROJECTS = {"510411-2021-XF001", "510411-2021-XF002", "510411-2021-XF003"
 
 def _reported(out: Path) -> set[str]:
     """The project ids that have a report (.docx) in `out`."""
-    return {p.name.split("_")[0] for p in out.glob("*.docx")}
+    return {p.name.split("_")[0] for p in out.glob("*.docx") if not p.stem.endswith("_自评报告合集")}
+
+
+def combined(out: Path) -> list[Path]:
+    """The combined document the launchers ask for."""
+    return list(out.glob("*_自评报告合集.docx"))
 
 # ----------------------------------------------------------------------------------------------------------
 # 生成报告.bat
@@ -217,6 +222,7 @@ def test_command_picks_from_a_list(folder):
     assert "没有编号“9”" in result.stdout
     out = folder / "output" / "a 示例"
     assert _reported(out) == SAMPLE_PROJECTS
+    assert len(combined(out)) == 1  # the launchers ask for the combined document
     assert not (folder / "output" / "b 副本").exists()
     assert _opened(folder) == [str(out)]
     assert "完成：报告已生成。" in result.stdout  # (bash shows read's "按任意键关闭" prompt only on a terminal)

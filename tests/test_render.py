@@ -101,3 +101,16 @@ def test_characters_word_refuses_are_dropped():
     from excel_eval.render import _clean
 
     assert _clean("a\x07b\x0bc\td\ne") == "abc\td\ne"
+
+
+def test_a_misspelt_variable_is_reported_by_check(tmp_path):
+    from excel_eval.checks import validate
+    from excel_eval.problems import Problems
+
+    folder = _custom_template(tmp_path / "tpl", "{{ 项目名称 }}{{ 项目负责人 }}{% for 来源 in 资金来源 %}{{ 来源.名称 }}{% endfor %}")
+    templates = load_templates(folder)
+    assert templates["标准报告"].unknown_variables == ["项目负责人"]
+    problems = Problems()
+    data = read_workbook(write_workbook(tmp_path / "b.xlsx", standard_sheets()), problems)
+    validate(data, templates, problems)
+    assert [p.code for p in problems if p.code.startswith("template")] == ["template-variable-unknown"]
