@@ -221,8 +221,8 @@ def templates_command(templates_dir: Path | None) -> None:
             click.echo(f"    {section}  —  {kind}")
         click.echo("")
     click.echo("可用的格式：")
-    for name, text in FILTER_HELP.items():
-        click.echo(f"  {name}：{text}")
+    for text in FILTER_HELP.values():
+        click.echo(f"  {text}")
     click.echo("可用的变量：")
     for name, text in VARIABLES.items():
         click.echo(f"  {name}：{text}")

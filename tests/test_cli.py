@@ -1,5 +1,6 @@
 """The command line: exit codes, Chinese messages, no tracebacks."""
 
+import click
 from click.testing import CliRunner
 
 from excel_eval.cli import main
@@ -56,8 +57,36 @@ def test_workbook_errors_exit_1_and_write_nothing(tmp_path):
     assert not list((tmp_path / "out").glob("*.docx"))
 
 
-def test_every_command_has_chinese_help():
-    for command in ("run", "check"):
-        result = invoke(command, "--help")
-        assert result.exit_code == 0 and "用法" not in result.output  # click's own words stay; ours are Chinese
-        assert any("\u4e00" <= ch <= "\u9fff" for ch in result.output)
+def test_every_command_and_option_has_chinese_help_and_is_in_the_readme():
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    assert set(main.commands) == {"run", "check", "new", "templates"}
+    for name, command in main.commands.items():
+        result = invoke(name, "--help")
+        assert result.exit_code == 0
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in command.help)
+        assert f"excel-eval {name}" in readme, name
+        for parameter in command.params:
+            if isinstance(parameter, click.Option) and parameter.help:
+                assert any("\u4e00" <= ch <= "\u9fff" for ch in parameter.help), parameter.name
+                assert any(opt in readme for opt in parameter.opts), (name, parameter.opts)
+
+
+def test_the_same_option_means_the_same_thing_in_every_command():
+    seen = {}
+    for command in main.commands.values():
+        for parameter in command.params:
+            if isinstance(parameter, click.Option) and parameter.help:
+                key = tuple(parameter.opts)
+                assert seen.setdefault(key, parameter.help) == parameter.help, key
+
+
+def test_progress_and_log_file(tmp_path):
+    book = standard_workbook(tmp_path / "账.xlsx")
+    result = invoke("run", book, "-o", tmp_path / "out", "--combined", "-j", "1")
+    assert result.exit_code == 0, result.output
+    log = (tmp_path / "out" / "运行日志.log").read_text(encoding="utf-8")
+    assert "run" in log and "用时" in log
+    assert "正在生成报告" not in result.output  # no progress bar when the output is not a terminal
+    assert "全部报告已合并为" in result.output
