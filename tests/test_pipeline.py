@@ -109,3 +109,25 @@ def test_report_names_are_unique():
         project_id, name = "A", "同名"
     used = set()
     assert [report_filename(R, used) for _ in range(3)] == ["A_同名.docx", "A_同名_2.docx", "A_同名_3.docx"]
+
+
+def test_a_report_open_in_word_is_named_and_the_others_are_written(tmp_path, monkeypatch):
+    """Word holds an open .docx locked on Windows: writing it raises PermissionError."""
+    from excel_eval import docx_render
+
+    real_write = docx_render.CompiledDocx.write
+
+    def write(self, context, out):
+        if out.name.startswith("P1_"):
+            raise PermissionError(13, "Permission denied", str(out))
+        return real_write(self, context, out)
+
+    monkeypatch.setattr(docx_render.CompiledDocx, "write", write)
+    book = standard_workbook(tmp_path / "账.xlsx")
+    result = run(book, tmp_path / "out", now=NOW)
+    assert [p.name for p in result.reports] == ["P2_软件维护费.docx"]
+    locked = [p for p in result.problems if p.code == "report-locked"]
+    assert len(locked) == 1 and "P1_测试专项经费.docx" in locked[0].message and "Word" in locked[0].message
+    assert result.summary.in_workbook  # the summary is still written, without a link for P1
+    summary = openpyxl.load_workbook(book)["汇总"]
+    assert summary["L3"].value is None and summary["L4"].hyperlink.target == "out/P2_软件维护费.docx"
