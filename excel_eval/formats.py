@@ -18,7 +18,6 @@ Conventions:
 
 from __future__ import annotations
 
-import datetime
 import numbers
 import re
 import unicodedata

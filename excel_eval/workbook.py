@@ -70,7 +70,7 @@ class RawSheet:
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # (min_col, min_row, max_col, max_row)
 
 
-ENGINES = ("calamine", "openpyxl")
+ENGINES = ("calamine", "openpyxl", "stream")
 
 
 def read_workbook(path: str | Path, problems: Problems, engine: str = "calamine") -> WorkbookData:
@@ -80,7 +80,11 @@ def read_workbook(path: str | Path, problems: Problems, engine: str = "calamine"
     """
     path = Path(path)
     check_package(path)
-    names, load = _open_calamine(path) if engine == "calamine" else _open_openpyxl(path)
+    if engine == "stream":  # rows straight from the zip, in constant memory (xlsx_stream)
+        from .xlsx_stream import open_stream
+        names, load = open_stream(path)
+    else:
+        names, load = _open_calamine(path) if engine == "calamine" else _open_openpyxl(path)
     titles = {sheet.name: next((t for t in names if sheet_matches(sheet, t)), None) for sheet in INPUT_SHEETS}
     facts = cell_facts(path, [t for t in titles.values() if t])
     tables: dict[str, Table] = {}

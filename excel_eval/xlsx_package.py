@@ -38,10 +38,8 @@ import os
 import posixpath
 import re
 import shutil
-import struct
 import tempfile
 import zipfile
-import zlib
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
@@ -51,6 +49,8 @@ from xml.etree.ElementTree import Element
 
 import defusedxml
 import defusedxml.ElementTree as DET
+
+from . import zipraw
 
 __all__ = [
     "Style",
@@ -469,154 +469,6 @@ class _Doc:
 
 
 # --------------------------------------------------------------------------- zip I/O
-
-
-@dataclass
-class _Member:
-    info: zipfile.ZipInfo
-    raw: bytes | None = None  # raw compressed bytes to copy verbatim
-    data: bytes | None = None  # new uncompressed content
-    local_extra: bytes = b""
-    dostime: int = 0
-    dosdate: int = 0
-
-
-def _strip_zip64_extra(extra: bytes) -> bytes:
-    out = bytearray()
-    i = 0
-    while i + 4 <= len(extra):
-        hid, size = struct.unpack("<HH", extra[i:i + 4])
-        if hid != 0x0001:
-            out += extra[i:i + 4 + size]
-        i += 4 + size
-    return bytes(out)
-
-
-def _read_raw(fp, info: zipfile.ZipInfo) -> tuple[bytes, bytes, int, int]:
-    """Raw compressed bytes, local-header extra field, DOS time and date of a member."""
-    fp.seek(info.header_offset)
-    header = fp.read(30)
-    if len(header) != 30 or header[:4] != b"PK\x03\x04":
-        raise XlsxPackageError(f"bad local header for zip member {info.filename}")
-    dostime, dosdate = struct.unpack("<HH", header[10:14])
-    name_len, extra_len = struct.unpack("<HH", header[26:30])
-    fp.seek(name_len, 1)
-    extra = fp.read(extra_len)
-    raw = fp.read(info.compress_size)
-    if len(raw) != info.compress_size:
-        raise XlsxPackageError(f"truncated zip member {info.filename}")
-    return raw, _strip_zip64_extra(extra), dostime, dosdate
-
-
-def _dos_datetime(date_time: tuple) -> tuple[int, int]:
-    y, mo, d, h, mi, s = date_time
-    return (h << 11) | (mi << 5) | (s // 2), ((max(y, 1980) - 1980) << 9) | (mo << 5) | d
-
-
-def _write_zip(path: str, members: list[_Member], comment: bytes) -> None:
-    central = bytearray()
-    count = 0
-    with open(path, "wb") as out:
-        for m in members:
-            info = m.info
-            flags = info.flag_bits & ~0x08  # sizes go into the local header: no data descriptor
-            if m.raw is not None:
-                raw, crc, usize = m.raw, info.CRC, info.file_size
-                method = info.compress_type
-            else:
-                data = m.data or b""
-                crc, usize = zlib.crc32(data) & 0xFFFFFFFF, len(data)
-                method = info.compress_type
-                if method == zipfile.ZIP_STORED:
-                    raw = data
-                else:
-                    method = zipfile.ZIP_DEFLATED
-                    co = zlib.compressobj(6, zlib.DEFLATED, -15)
-                    raw = co.compress(data) + co.flush()
-                    flags &= ~0x06  # compression-option bits describe the original deflater
-            if flags & 0x01:
-                raise XlsxPackageError("encrypted zip members are not supported")
-            name = info.orig_filename.encode("utf-8" if flags & 0x800 else "cp437")
-            offset = out.tell()
-            if max(offset, len(raw), usize) >= 0xFFFFFFFF:
-                raise XlsxPackageError("workbooks larger than 4 GiB (zip64) are not supported")
-            local_extra = m.local_extra
-            out.write(
-                struct.pack(
-                    "<4sHHHHHIIIHH",
-                    b"PK\x03\x04",
-                    info.extract_version,
-                    flags,
-                    method,
-                    m.dostime,
-                    m.dosdate,
-                    crc,
-                    len(raw),
-                    usize,
-                    len(name),
-                    len(local_extra),
-                )
-            )
-            out.write(name)
-            out.write(local_extra)
-            out.write(raw)
-            cextra = _strip_zip64_extra(info.extra)
-            ccomment = info.comment or b""
-            central += struct.pack(
-                "<4sBBHHHHHIIIHHHHHII",
-                b"PK\x01\x02",
-                info.create_version,
-                info.create_system,
-                info.extract_version,
-                flags,
-                method,
-                m.dostime,
-                m.dosdate,
-                crc,
-                len(raw),
-                usize,
-                len(name),
-                len(cextra),
-                len(ccomment),
-                0,
-                info.internal_attr,
-                info.external_attr & 0xFFFFFFFF,
-                offset,
-            )
-            central += name + cextra + ccomment
-            count += 1
-        cd_offset = out.tell()
-        if count >= 0xFFFF or cd_offset >= 0xFFFFFFFF:
-            raise XlsxPackageError("workbooks needing zip64 are not supported")
-        out.write(central)
-        out.write(
-            struct.pack(
-                "<4sHHHHIIH",
-                b"PK\x05\x06",
-                0,
-                0,
-                count,
-                count,
-                len(central),
-                cd_offset,
-                len(comment),
-            )
-        )
-        out.write(comment)
-
-
-def _new_zipinfo(name: str) -> zipfile.ZipInfo:
-    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-    info.compress_type = zipfile.ZIP_DEFLATED
-    info.create_system = 0
-    info.create_version = 20
-    info.extract_version = 20
-    info.flag_bits = 0 if name.isascii() else 0x800
-    info.external_attr = 0
-    return info
-
-
-# --------------------------------------------------------------------------- OPC package model
 
 
 def _rels_name(part: str) -> str:
@@ -1452,7 +1304,11 @@ def replace_sheet(
         fd, tmp = tempfile.mkstemp(prefix=".~" + dst.name, suffix=".tmp", dir=dst.parent or ".")
         os.close(fd)
         try:
-            _write_zip(tmp, members, pkg.zf.comment)
+            try:
+                with open(tmp, "wb") as out:
+                    zipraw.write_zip(out, members, pkg.zf.comment)
+            except zipraw.ZipRawError as exc:
+                raise XlsxPackageError(f"workbooks needing zip64 are not supported: {exc}") from exc
             try:
                 shutil.copymode(pkg.path, tmp)
             except OSError:  # pragma: no cover - e.g. exotic filesystems
@@ -1465,7 +1321,7 @@ def replace_sheet(
     os.replace(tmp, dst)
 
 
-def _plan(pkg: _Package, sheet: SheetSpec, aliases: list[str]) -> list[_Member]:
+def _plan(pkg: _Package, sheet: SheetSpec, aliases: list[str]) -> list[zipraw.RawMember]:
     wb_part = pkg.workbook_part()
     wb = _Doc(pkg.read(wb_part), wb_part)
     ns_main = _ns(wb.et_root.tag) or _NS_MAIN_TRANSITIONAL
@@ -1667,23 +1523,24 @@ def _plan(pkg: _Package, sheet: SheetSpec, aliases: list[str]) -> list[_Member]:
         if doc.changed and replaced.get(name, b"") is not None:
             replaced[name] = doc.to_bytes()
 
-    members: list[_Member] = []
+    members: list[zipraw.RawMember] = []
     with open(pkg.path, "rb") as fp:
         for info in pkg.infos:
             if info.filename in replaced:
                 data = replaced[info.filename]
-                if data is None:
-                    continue
-                _raw, extra, t, d = _read_raw(fp, info)
-                members.append(_Member(info=info, data=data, local_extra=extra, dostime=t, dosdate=d))
+                if data is not None:
+                    members.append(_read_member(fp, info).replaced(data))
             else:
-                raw, extra, t, d = _read_raw(fp, info)
-                members.append(_Member(info=info, raw=raw, local_extra=extra, dostime=t, dosdate=d))
-    for name, data in added:
-        info = _new_zipinfo(name)
-        t, d = _dos_datetime(info.date_time)
-        members.append(_Member(info=info, data=data, dostime=t, dosdate=d))
+                members.append(_read_member(fp, info))
+    members.extend(zipraw.RawMember(name, data=data) for name, data in added)
     return members
+
+
+def _read_member(fp, info: zipfile.ZipInfo) -> zipraw.RawMember:
+    try:
+        return zipraw.read_member(fp, info)
+    except zipraw.ZipRawError as exc:
+        raise XlsxPackageError(str(exc)) from exc
 
 
 def _prefix_for(doc: _Doc, ns: str) -> str | None:

@@ -58,15 +58,17 @@ def standard_workbook(path: Path, **changes) -> Path:
 
 
 def read_with_both_engines(path: Path):
-    """Read `path` with calamine and with openpyxl; assert they give the same tables and problems."""
+    """Read `path` with every engine in workbook.ENGINES (calamine, openpyxl, stream); assert they all give the
+    same tables and problems as calamine."""
     from excel_eval.problems import Problems
-    from excel_eval.workbook import read_workbook
+    from excel_eval.workbook import ENGINES, read_workbook
 
     results = []
-    for engine in ("calamine", "openpyxl"):
+    for engine in ENGINES:
         problems = Problems()
         data = read_workbook(path, problems, engine=engine)
         tables = {name: (t.title, t.frame.to_dict("records"), t.letters, t.units) for name, t in data.tables.items()}
         results.append((tables, [(p.code, p.severity, p.location, p.value) for p in problems]))
-    assert results[0] == results[1], f"calamine and openpyxl read {path.name} differently"
+    for engine, result in zip(ENGINES[1:], results[1:]):
+        assert result == results[0], f"{ENGINES[0]} and {engine} read {path.name} differently"
     return results[0]

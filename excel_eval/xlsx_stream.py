@@ -1,0 +1,464 @@
+"""A streaming worksheet reader: rows straight from the zip, in (near) constant memory.
+
+python-calamine loads a whole sheet into memory before the first row is seen (~160 MiB for a ledger of
+250,000 rows); openpyxl is slow. This engine reads a worksheet part in chunks of 1 MiB as it is decompressed
+and scans the complete <row>/<c> elements of each chunk with one compiled regular expression over bytes,
+so memory stays at a chunk plus the rows not yet consumed. Values are the ones openpyxl (data_only) gives:
+shared and inline strings (rich-text runs joined, phonetic runs left out), int or float numbers, numbers in
+a date style as datetime (the workbook's 1900 or 1904 epoch), booleans, t="d" ISO dates; error cells read
+as None (workbook.cell_facts supplies their text), as do empty strings (as with calamine).
+
+Cells on the usual layout (r, s, t attributes in that order, a <v> or a plain <is><t>) take the fast path;
+anything else (other attributes, rich text, CDATA) goes through a slower, general path of the same scan.
+No entity is ever expanded: the predefined ones and character references are decoded by hand, and the few
+parts read with a parser (workbook, rels, styles, shared strings) are parsed without DTDs or the network.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import zipfile
+from pathlib import Path
+from typing import Iterator
+
+import defusedxml.ElementTree as DET
+from lxml import etree
+from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
+from openpyxl.utils.cell import range_boundaries
+from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH, from_excel, from_ISO8601
+
+from .workbook import RawSheet
+
+CHUNK = 1 << 20  # bytes of decompressed XML scanned at a time
+_MAIN_NS = ("http://schemas.openxmlformats.org/spreadsheetml/2006/main", "http://purl.oclc.org/ooxml/spreadsheetml/main")
+_REL_NS = ("http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+           "http://purl.oclc.org/ooxml/officeDocument/relationships")
+_NOT_WORKSHEETS = ("/chartsheet", "/dialogsheet", "/xlMacrosheet", "/xlIntlMacrosheet")
+
+
+def open_stream(path: str | Path):
+    """Worksheet titles in workbook order (no chart sheets) and `load(title) -> RawSheet` whose rows are read
+    lazily from the zip, as _open_calamine gives them."""
+    path = Path(path)
+    with zipfile.ZipFile(path) as zf:
+        book = _Book(zf)
+    shared: list = []
+    loaded = False
+
+    def strings() -> list:
+        nonlocal shared, loaded
+        if not loaded:
+            loaded = True
+            if book.shared_strings:
+                with zipfile.ZipFile(path) as zf, zf.open(book.shared_strings) as part:
+                    shared = _read_shared_strings(part)
+        return shared
+
+    def load(title: str) -> RawSheet:
+        member = book.sheets[title]
+        with zipfile.ZipFile(path) as zf:
+            merged = _merged_cells(zf, member)
+        width = max((bounds[2] for bounds in merged), default=0)
+        return RawSheet(title, _sheet_rows(path, member, strings, book, width), merged)
+
+    return list(book.sheets), load
+
+
+# --------------------------------------------------------------------------- the package
+
+
+class _Book:
+    """What a sheet reader needs from the package: sheet parts, shared strings part, date styles, epoch."""
+
+    def __init__(self, zf: zipfile.ZipFile):
+        names = {n.lower(): n for n in zf.namelist()}
+        workbook = names.get("xl/workbook.xml")
+        if "_rels/.rels" in names:
+            for rel in DET.fromstring(zf.read(names["_rels/.rels"])):
+                if rel.get("Type", "").endswith("/officeDocument"):
+                    workbook = names.get(_resolve("", rel.get("Target", "")).lower(), workbook)
+        if workbook is None:
+            raise KeyError("no workbook part")
+        folder, base = posixpath.split(workbook)
+        rels: dict[str, tuple[str, str]] = {}  # id -> (type, member)
+        rels_name = names.get(posixpath.join(folder, "_rels", base + ".rels").lower())
+        if rels_name:
+            for rel in DET.fromstring(zf.read(rels_name)):
+                if rel.get("TargetMode") != "External":
+                    member = names.get(_resolve(workbook, rel.get("Target", "")).lower())
+                    if member:
+                        rels[rel.get("Id")] = (rel.get("Type", ""), member)
+
+        def part(kind: str, default: str) -> str | None:
+            found = next((m for t, m in rels.values() if t.endswith(kind)), None)
+            return found or names.get(posixpath.join(folder, default).lower())
+
+        self.shared_strings = part("/sharedStrings", "sharedStrings.xml")
+        self.sheets: dict[str, str] = {}  # title -> member, in workbook order
+        self.epoch = WINDOWS_EPOCH
+        for element in DET.fromstring(zf.read(workbook)).iter():
+            local = _local(element.tag)
+            if local == "workbookPr":
+                if (element.get("date1904") or "").strip().lower() in ("1", "true"):
+                    self.epoch = MAC_EPOCH
+            elif local == "sheet":
+                rid = next((v for k, v in element.attrib.items()
+                            if k.startswith("{") and k[1:].split("}")[0] in _REL_NS and k.endswith("}id")), None)
+                kind, member = rels.get(rid, ("", None))
+                if member and not kind.endswith(_NOT_WORKSHEETS):
+                    self.sheets.setdefault(element.get("name", ""), member)
+        self.date_styles, self.timedelta_styles = _date_styles(zf, part("/styles", "styles.xml"))
+
+
+def _date_styles(zf: zipfile.ZipFile, member: str | None) -> tuple[frozenset, frozenset]:
+    """The cell style indexes (as the bytes of the s="…" attribute) whose number format is a date, as openpyxl
+    decides it; b"" stands for a cell with no s when style 0 is one."""
+    if member is None:
+        return frozenset(), frozenset()
+    root = DET.fromstring(zf.read(member))
+    custom: dict[int, str] = {}
+    formats: list[int] = []
+    for element in root:
+        local = _local(element.tag)
+        if local == "numFmts":
+            for fmt in element:
+                try:
+                    custom[int(fmt.get("numFmtId", ""))] = fmt.get("formatCode", "")
+                except ValueError:
+                    pass
+        elif local == "cellXfs":
+            for xf in element:
+                try:
+                    formats.append(int(xf.get("numFmtId", 0)))
+                except ValueError:
+                    formats.append(0)
+    dates, timedeltas = set(), set()
+    for index, fmt_id in enumerate(formats):
+        code = custom[fmt_id] if fmt_id in custom else BUILTIN_FORMATS.get(fmt_id)
+        keys = (str(index).encode(), b"") if index == 0 else (str(index).encode(),)
+        if is_date_format(code):
+            dates.update(keys)
+        if is_timedelta_format(code):
+            timedeltas.update(keys)
+    return frozenset(dates), frozenset(timedeltas)
+
+
+def _local(tag) -> str:
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def _resolve(source: str, target: str) -> str:
+    if target.startswith("/"):
+        return posixpath.normpath(target).lstrip("/")
+    return posixpath.normpath(posixpath.join(posixpath.dirname(source), target)).lstrip("/")
+
+
+def _read_shared_strings(part) -> list:
+    """The shared string table: rich-text runs joined, phonetic runs (<rPh>) left out, "" as None."""
+    tags = [f"{{{ns}}}si" for ns in _MAIN_NS]
+    strings: list = []
+    for _, si in etree.iterparse(part, events=("end",), tag=tags, resolve_entities=False, no_network=True,
+                                 load_dtd=False, huge_tree=True, remove_comments=True, remove_pis=True):
+        pieces = []
+        for child in si:
+            local = _local(child.tag)
+            if local == "t":
+                pieces.append(child.text or "")
+            elif local == "r":
+                for t in child:
+                    if _local(t.tag) == "t":
+                        pieces.append(t.text or "")
+        text = "".join(pieces)
+        if "_x" in text:
+            text = _unescape(text)
+        strings.append(text or None)
+        si.clear()
+        while si.getprevious() is not None:
+            del si.getparent()[0]
+    return strings
+
+
+# --------------------------------------------------------------------------- text
+
+_ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
+_ENTITY = re.compile(r"&(?:#([0-9]+)|#[xX]([0-9A-Fa-f]+)|(amp|lt|gt|quot|apos));")
+_NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+
+
+def _unescape(text: str) -> str:
+    """Excel's _xHHHH_ escapes, as workbook._unescape decodes them."""
+    return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text)
+
+
+def _entity(match: re.Match) -> str:
+    decimal, hexadecimal, name = match.groups()
+    if name:
+        return _NAMED[name]
+    try:
+        return chr(int(decimal) if decimal else int(hexadecimal, 16))
+    except (ValueError, OverflowError):
+        return match.group()
+
+
+def _text(raw: bytes, cache: dict):
+    """The str of XML character data: line ends normalised, entities decoded, _xHHHH_ escapes decoded; None
+    for an empty string. Text cells repeat (categories, sources), so decoded texts are cached."""
+    if not raw:
+        return None
+    text = cache.get(raw)
+    if text is None:
+        if len(cache) > 50_000:
+            cache.clear()
+        text = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n") if b"\r" in raw else raw
+        text = text.decode("utf-8", "replace")
+        if "&" in text:
+            text = _ENTITY.sub(_entity, text)
+        if "_x" in text:
+            text = _unescape(text)
+        cache[raw] = text
+    return text or None
+
+
+# --------------------------------------------------------------------------- merged cells
+
+_MERGE_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?mergeCell\s[^>]*?\bref\s*=\s*[\"']\s*([A-Za-z]{1,3}\d+(?::[A-Za-z]{1,3}\d+)?)\s*[\"']")
+_SHEET_DATA_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?sheetData\s*>|<(?:[A-Za-z_][\w.-]*:)?sheetData\b[^>]*/>")
+
+
+def _merged_cells(zf: zipfile.ZipFile, member: str) -> list[tuple[int, int, int, int]]:
+    """(min_col, min_row, max_col, max_row) of each merged range. <mergeCells> follows <sheetData>, so this is
+    a pass over the part that only decompresses up to the end of the sheet data and parses what follows."""
+    tail = b""
+    with zf.open(member) as part:
+        carry = b""
+        while True:
+            chunk = part.read(CHUNK)
+            if not chunk:
+                return []
+            data = carry + chunk
+            end = _SHEET_DATA_END.search(data)
+            if end:
+                tail = data[end.end():] + part.read()
+                break
+            carry = data[-64:]
+    merged = []
+    for match in _MERGE_CELL.finditer(tail):
+        try:
+            min_col, min_row, max_col, max_row = range_boundaries(match.group(1).decode("ascii").upper())
+        except (ValueError, TypeError):
+            continue
+        merged.append((min_col, min_row, max_col, max_row))
+    return merged
+
+
+# --------------------------------------------------------------------------- rows
+
+_SHEET_DATA = re.compile(rb"<([A-Za-z_][\w.-]*:)?sheetData\b[^>]*?(/?)>")
+_ROW_NUMBER = re.compile(rb"\sr\s*=\s*[\"']\s*(\d+)")
+_ATTRIBUTE = re.compile(rb"([\w.:-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
+_REF = re.compile(rb"\s*([A-Za-z]{1,3})(\d*)\s*$")
+_TOKENS: dict[bytes, tuple] = {}
+
+
+def _patterns(prefix: bytes) -> tuple:
+    """The compiled scans for sheet XML whose elements carry `prefix` (b"" or b"x:")."""
+    found = _TOKENS.get(prefix)
+    if found is None:
+        p = re.escape(prefix)
+        token = re.compile(
+            rb"<" + p + rb"(?:(row)(?=[\s/>])([^>]*)>"  # 1 row, 2 its attributes
+            rb"|c(?:\x20r=\"([A-Z]{1,3})(\d+)\"(?:\x20s=\"(\d+)\")?(?:\x20t=\"(\w+)\")?"  # 3 column, 4 row, 5 s, 6 t
+            rb"|(\s[^>]*?)?)"  # 7 any other attributes
+            rb"(?:/>|>(?:"
+            rb"(?:<" + p + rb"f(?:\s[^>]*)?(?:/>|>[^<]*</" + p + rb"f>))?<" + p + rb"v>([^<]*)</" + p + rb"v>"  # 8 v
+            rb"|<" + p + rb"is><" + p + rb"t(?:\s+xml:space=\"preserve\")?>([^<]*)</" + p + rb"t></" + p + rb"is>"  # 9 inline text
+            rb"|(.*?))</" + p + rb"c>))",  # 10 anything else
+            re.S)
+        value = re.compile(rb"<" + p + rb"v(?:\s[^>]*)?(?:/>|>([^<]*)</" + p + rb"v>)")
+        inline = re.compile(rb"<" + p + rb"is(?:\s[^>]*)?(?:/>|>(.*?)</" + p + rb"is>)", re.S)
+        runs = re.compile(rb"<" + p + rb"t(?:\s[^>]*)?(?:/>|>([^<]*)</" + p + rb"t>)")
+        phonetic = re.compile(rb"<" + p + rb"rPh\b.*?</" + p + rb"rPh>", re.S)
+        found = _TOKENS[prefix] = (token, value, inline, runs, phonetic, b"</" + prefix + b"row>")
+    return found
+
+
+_COLUMNS = {}
+for _i in range(26 * 27):
+    _name = (chr(64 + _i // 26) if _i >= 26 else "") + chr(65 + _i % 26)
+    _COLUMNS[_name.encode()] = _i
+del _i, _name
+
+
+def _column(letters: bytes) -> int:
+    """0-based column index of 'A', 'AB', 'XFD'."""
+    index = 0
+    for ch in letters.upper():
+        index = index * 26 + ch - 64
+    return index - 1
+
+
+def _sheet_rows(path: Path, member: str, strings, book: _Book, width: int) -> Iterator[list]:
+    """The rows of a worksheet part from A1, one list per row (None for empty cells), rows with no value
+    skipped at the end and yielded as all-None lists in between so that row numbers stay right. Every row is
+    at least `width` long and as long as the longest row before it (vertically merged cells are filled in
+    place by the reader)."""
+    date_styles, timedelta_styles, epoch = book.date_styles, book.timedelta_styles, book.epoch
+    texts: dict = {}
+    dates: dict = {}
+    sst = None
+    columns = _COLUMNS
+    last = 0  # the Excel row number of the last row yielded
+    with zipfile.ZipFile(path) as zf, zf.open(member) as part:
+        data = b""
+        while True:  # up to <sheetData>
+            chunk = part.read(CHUNK)
+            data += chunk
+            start = _SHEET_DATA.search(data)
+            if start or not chunk:
+                break
+        if not start or start.group(2):
+            return
+        token, value_re, inline_re, runs_re, phonetic_re, row_end = _patterns(start.group(1) or b"")
+        data_end = b"</" + (start.group(1) or b"") + b"sheetData"
+        data = data[start.end():]
+        number = 0  # the Excel row number of the row being read
+        finished = False
+        while not finished:
+            chunk = part.read(CHUNK) if data.find(data_end) < 0 else b""
+            if chunk:
+                data += chunk
+                cut = data.rfind(row_end)
+                if cut < 0:
+                    continue
+                cut += len(row_end)
+            else:
+                finished = True
+                cut = data.find(data_end)
+                cut = len(data) if cut < 0 else cut
+            out: list[tuple[int, list]] = []
+            row = None
+            filled, numbered = False, True
+            col = 0
+            for is_row, row_attrs, letters, digits, style, kind, attrs, v, itext, inner in token.findall(data, 0, cut):
+                if is_row:
+                    if filled:
+                        out.append((number, row))
+                    match = _ROW_NUMBER.search(row_attrs)
+                    numbered = match is not None
+                    number = int(match.group(1)) if numbered else number + 1
+                    row, filled, col = [], False, 0
+                    continue
+                if row is None:  # a cell outside any row: take it as a row of its own
+                    number += 1
+                    row, filled, col, numbered = [], False, 0, True
+                if letters:
+                    col = columns[letters] if letters in columns else _column(letters)
+                    if not numbered and not row and not filled:
+                        number = int(digits)
+                elif attrs:  # attributes in another order, other quotes or more of them
+                    found = {m.group(1): m.group(2) if m.group(2) is not None else m.group(3)
+                             for m in _ATTRIBUTE.finditer(attrs)}
+                    ref = _REF.match(found.get(b"r") or b"")
+                    if ref:
+                        col = _column(ref.group(1))
+                        if not numbered and not row and not filled and ref.group(2):
+                            number = int(ref.group(2))
+                    style = (found.get(b"s") or b"").strip()
+                    kind = (found.get(b"t") or b"").strip()
+                if inner:  # formulas, rich text, <v/>, CDATA…
+                    if kind == b"inlineStr":
+                        found = inline_re.search(phonetic_re.sub(b"", inner) if b"rPh" in inner else inner)
+                        body = _uncdata(found.group(1) or b"") if found else b""
+                        itext = b"".join(run or b"" for run in runs_re.findall(body))
+                    else:
+                        found = value_re.search(_uncdata(inner))
+                        v = (found.group(1) or b"") if found else b""
+                # the value
+                if kind == b"s":
+                    if sst is None:
+                        sst = strings()
+                    try:
+                        value = sst[int(v)] if v else None
+                    except (ValueError, IndexError):
+                        value = None
+                elif not kind or kind == b"n":
+                    if not v:
+                        value = None
+                    elif style in date_styles:
+                        key = (v, style)
+                        value = dates.get(key)
+                        if value is None:
+                            value = _date(v, epoch, style in timedelta_styles)
+                            if len(dates) > 10_000:
+                                dates.clear()
+                            dates[key] = value
+                    elif b"." in v or b"E" in v or b"e" in v:
+                        try:
+                            value = float(v)
+                        except ValueError:
+                            value = _text(v, texts)
+                    else:
+                        try:
+                            value = int(v)
+                        except ValueError:
+                            value = _text(v, texts)
+                elif kind == b"inlineStr":
+                    value = _text(itext, texts)
+                elif kind == b"str":
+                    value = _text(v, texts)
+                elif kind == b"b":
+                    value = v.strip() in (b"1", b"true") if v else None
+                elif kind == b"e":
+                    value = None
+                elif kind == b"d":
+                    try:
+                        value = from_ISO8601(v.decode("ascii").strip()) if v else None
+                    except (ValueError, UnicodeDecodeError):
+                        value = _text(v, texts)
+                else:
+                    value = _text(v, texts)
+                # its place
+                if value is not None:
+                    filled = True
+                    n = len(row)
+                    if col == n:
+                        row.append(value)
+                    elif col > n:
+                        row.extend([None] * (col - n))
+                        row.append(value)
+                    else:
+                        row[col] = value
+                col += 1
+            if filled:
+                out.append((number, row))
+            data = data[cut:]
+            for number_, row_ in out:
+                if len(row_) > width:
+                    width = len(row_)
+                for _ in range(last + 1, number_):
+                    yield [None] * width
+                if len(row_) < width:
+                    row_.extend([None] * (width - len(row_)))
+                last = number_
+                yield row_
+            # a row carried into the next chunk continues from here
+            # (chunks are cut after a </row>, so only rows without cells can be carried)
+
+
+def _uncdata(data: bytes) -> bytes:
+    """CDATA sections as escaped character data, so that the text scans read them."""
+    if b"<![CDATA[" not in data:
+        return data
+    return re.sub(rb"<!\[CDATA\[(.*?)\]\]>",
+                  lambda m: m.group(1).replace(b"&", b"&amp;").replace(b"<", b"&lt;"), data, flags=re.S)
+
+
+def _date(v: bytes, epoch, timedelta: bool):
+    """A number in a date style, as openpyxl reads it (datetime, time for a fraction of a day, timedelta for
+    an elapsed-time format); the number itself when it is no date."""
+    number = float(v) if (b"." in v or b"E" in v or b"e" in v) else int(v)
+    try:
+        return from_excel(number, epoch, timedelta=timedelta)
+    except (OverflowError, ValueError):
+        return number
