@@ -3,7 +3,7 @@
 Headers are found in the first 10 rows, units (元/万元) come from the headers or a unit line, amounts become
 exact fen, dates become dates, and every record keeps its Excel row number for messages. Totals rows
 (合计/总计/小计/本月合计/累计) are set aside and checked against the rows they cover. Formula cells give their
-cached values; a formula saved without one is reported (uncached_formulas). A package with a DTD in any XML
+cached values; a formula saved without one is reported (cell_facts). A package with a DTD in any XML
 part is refused before it is parsed (refuse_unsafe_xml). Nothing outside this module knows about Excel cells.
 """
 
@@ -367,34 +367,6 @@ def _error_cells(data: bytes) -> dict[tuple[int, int], str]:
     return cells
 
 
-def uncached_formulas(path: Path, titles: list[str]) -> dict[str, dict[tuple[int, int], str]]:
-    """The formula cells of the sheets `titles` that hold no cached value, as {title: {(row, column): formula}}
-    (1-based, formula text as written, "" for the followers of a shared formula). No cached value means no
-    <v>, or an empty <v> on a cell that is not a text result (openpyxl writes <f>SUM(A1)</f><v></v>).
-
-    Value readers (openpyxl data_only, calamine) show such a cell as empty; this one extra pass over the sheet
-    XML tells them apart. It is a byte search, not a parse, so it stays cheap next to reading the values."""
-    found: dict[str, dict[tuple[int, int], str]] = {}
-    try:
-        with zipfile.ZipFile(path) as zf:
-            parts = _sheet_parts(zf)
-            for title in titles:
-                name = parts.get(title)
-                if name is None:
-                    continue
-                data = zf.read(name)
-                if not _HAS_FORMULA.search(data):
-                    continue
-                cells = _scan_sheet(data)
-                if cells:
-                    found[title] = cells
-    except (KeyError, zipfile.BadZipFile, etree.XMLSyntaxError, DET.ParseError, ValueError,
-            defusedxml.DefusedXmlException) as exc:
-        # openpyxl has just read this package; a part this pass cannot follow is left to it
-        logger.debug("formula scan skipped for {}: {!r}", path, exc)
-    return found
-
-
 def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
     """Sheet title -> zip member name of its worksheet part."""
     names = {n.lower(): n for n in zf.namelist()}
@@ -521,7 +493,7 @@ _FILLED_KINDS = (TEXT, DATE, INTEGER)  # vertically merged cells of these repeat
 
 def read_sheet(ws: RawSheet, sheet: Sheet, problems: Problems,
                uncached: dict[tuple[int, int], str] | None = None) -> Table | None:
-    """Read one sheet. `uncached` holds the sheet's formula cells with no cached value (see uncached_formulas)."""
+    """Read one sheet. `uncached` holds the sheet's formula cells with no cached value (see cell_facts)."""
     uncached = uncached or {}
     stream = iter(ws.rows)
     rows = list(itertools.islice(stream, HEADER_SEARCH_ROWS))  # the header is in these
