@@ -19,26 +19,14 @@ from excel_eval.render import document_text
 from excel_eval.schema import BUDGET, DISBURSEMENTS
 from excel_eval.workbook import ROW, read_workbook
 
-from workbooks import read_with_both_engines, standard_sheets
+from workbooks import read_with_both_engines, standard_sheets, write_workbook
 
 NOW = dt.datetime(2026, 11, 27, 9, 30)
 NAME = "账.xlsx"
 
 
 def write(path: Path, sheets: dict, *, before: dict | None = None, edit=None) -> Path:
-    """Like workbooks.write_workbook, with `edit(book)` called before saving (merges, hidden rows, formats)."""
-    book = openpyxl.Workbook()
-    book.remove(book.active)
-    for name, rows in sheets.items():
-        ws = book.create_sheet(name)
-        for row in (before or {}).get(name, []):
-            ws.append(row)
-        for row in rows:
-            ws.append(row)
-    if edit:
-        edit(book)
-    book.save(path)
-    return path
+    return write_workbook(path, sheets, before=before, edit=edit)
 
 
 def outcome(book: Path) -> dict:

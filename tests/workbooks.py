@@ -37,8 +37,10 @@ def standard_sheets() -> dict[str, list[list]]:
     }
 
 
-def write_workbook(path: Path, sheets: dict[str, list[list]], *, before: dict[str, list[list]] | None = None) -> Path:
-    """Write `sheets` (name -> rows, header first); `before` puts extra rows (titles, unit lines) above a header."""
+def write_workbook(path: Path, sheets: dict[str, list[list]], *, before: dict[str, list[list]] | None = None,
+                   edit=None) -> Path:
+    """Write `sheets` (name -> rows, header first); `before` puts extra rows (titles, unit lines) above a header;
+    `edit(book)` is called before saving (merges, hidden rows, formats)."""
     book = openpyxl.Workbook()
     book.remove(book.active)
     for name, rows in sheets.items():
@@ -47,6 +49,8 @@ def write_workbook(path: Path, sheets: dict[str, list[list]], *, before: dict[st
             ws.append(row)
         for row in rows:
             ws.append(row)
+    if edit:
+        edit(book)
     book.save(path)
     return path
 
