@@ -173,10 +173,10 @@ def context(record: ProjectRecord, template: ReportTemplate, run_date: dt.date |
     """The template's variables for one project (names as listed in VARIABLES)."""
     f = record.figures
     values = {
-        "单位名称": _clean(record.unit_name),
-        "单位简称": _clean(record.unit_short_name),
-        "项目编号": _clean(record.project_id),
-        "项目名称": _clean(record.name),
+        "单位名称": clean_text(record.unit_name),
+        "单位简称": clean_text(record.unit_short_name),
+        "项目编号": clean_text(record.project_id),
+        "项目名称": clean_text(record.name),
         "项目类型": record.project_type,
         "预算年度": record.year,
         "报告日期": record.report_date or run_date or dt.date.today(),
@@ -191,11 +191,11 @@ def context(record: ProjectRecord, template: ReportTemplate, run_date: dt.date |
         "到位日期": record.received_date,
         "支出笔数": record.payments,
         "资金来源": [
-            {"名称": _clean(s["source"]), "申报数": yuan(s["declared"]), "批复数": yuan(s["approved"]),
+            {"名称": clean_text(s["source"]), "申报数": yuan(s["declared"]), "批复数": yuan(s["approved"]),
              "全年预算数": yuan(s["budget"]), "到位数": yuan(s["received"]), "支出数": yuan(s["spent"])}
             for s in record.by_source if s["budget"] or s["received"] or s["declared"]
         ],
-        "支出类别": [{"名称": _clean(c["category"]), "金额": yuan(c["amount"]), "笔数": c["count"]}
+        "支出类别": [{"名称": clean_text(c["category"]), "金额": yuan(c["amount"]), "笔数": c["count"]}
                  for c in record.by_category],
         "支出月份": [{"月份": m["month"], "金额": yuan(m["amount"])} for m in record.by_month],
     }
@@ -208,7 +208,7 @@ def sections_for(record: ProjectRecord, template: ReportTemplate, values: dict) 
     result: dict[str, Section] = {}
     for key in template.sections:
         if record.sections.get(key):
-            result[key] = Section(_clean(p) for p in record.sections[key])
+            result[key] = Section(clean_text(p) for p in record.sections[key])
         elif key in template.defaults:
             # Defaults are template text: they may use variables such as {{ 单位简称 }}. They are escaped
             # later, when placed in the document, so they render here without escaping.
@@ -224,7 +224,7 @@ def _compiled_default(text: str):
     return _DEFAULTS_ENV.from_string(text)
 
 
-def _clean(text: object) -> str:
+def clean_text(text: object) -> str:
     """Text as written, minus characters that XML (and so Word) refuses."""
     return _ILLEGAL_XML.sub("", "" if text is None else str(text))
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import re
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from docxtpl import DocxTemplate
 from jinja2 import TemplateError
 
 from .metrics import ProjectRecord
-from .render import Section, TemplateProblem, make_environment
+from .render import Section, TemplateProblem, clean_text, make_environment
 from .scoring import CENT, EXECUTION_WEIGHT, Scorecard, score_project
 
 TEMPLATE_NAME = "绩效自评表"
@@ -33,7 +32,6 @@ CARRIED_OVER = ("上年结转", "上年结转资金")
 OTHER_FUNDS = ("其他资金",)
 GROUP_HEADERS = ("一级指标", "二级指标")  # merged by group, the second within the first
 
-_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 # The variables the template can use, with what they hold.
 VARIABLES = {
@@ -78,14 +76,10 @@ def scorecard_filename(report_name: str) -> str:
     return f"{stem}{SUFFIX}.docx"
 
 
-def _clean(text: object) -> str:
-    return _ILLEGAL_XML.sub("", "" if text is None else str(text))
-
-
 def _paragraphs(record: ProjectRecord, *keys: str) -> Section:
     for key in keys:
         if record.sections.get(key):
-            return Section(_clean(p) for p in record.sections[key])
+            return Section(clean_text(p) for p in record.sections[key])
     return Section([""])  # a table cell must keep a paragraph
 
 
@@ -111,10 +105,10 @@ def funding(record: ProjectRecord) -> dict[str, dict]:
 def context(record: ProjectRecord, card: Scorecard, run_date: dt.date | None = None) -> dict:
     f = record.figures
     return {
-        "项目编号": _clean(record.project_id),
-        "项目名称": _clean(record.name),
-        "主管部门": _clean(record.unit_name),
-        "实施单位": _clean(record.unit_name),
+        "项目编号": clean_text(record.project_id),
+        "项目名称": clean_text(record.name),
+        "主管部门": clean_text(record.unit_name),
+        "实施单位": clean_text(record.unit_name),
         "预算年度": record.year,
         "报告日期": record.report_date or run_date or dt.date.today(),
         "年初预算数": wan(f.approved),
@@ -127,10 +121,10 @@ def context(record: ProjectRecord, card: Scorecard, run_date: dt.date | None = N
         "预期目标": _paragraphs(record, GOAL_SECTION, *FALLBACK_GOAL_SECTIONS),
         "实际完成情况": _paragraphs(record, DONE_SECTION),
         "指标": [
-            {"一级指标": _clean(s.indicator.level1), "二级指标": _clean(s.indicator.level2),
-             "三级指标": _clean(s.indicator.name), "年度指标值": _clean(s.indicator.target),
-             "实际完成值": _clean(s.indicator.actual), "分值": tidy(s.weight), "得分": tidy(s.score),
-             "偏差原因": _clean(s.indicator.deviation), "计算说明": s.how}
+            {"一级指标": clean_text(s.indicator.level1), "二级指标": clean_text(s.indicator.level2),
+             "三级指标": clean_text(s.indicator.name), "年度指标值": clean_text(s.indicator.target),
+             "实际完成值": clean_text(s.indicator.actual), "分值": tidy(s.weight), "得分": tidy(s.score),
+             "偏差原因": clean_text(s.indicator.deviation), "计算说明": s.how}
             for s in card.indicators
         ],
         "指标分值": tidy(card.weight_total),
@@ -270,8 +264,9 @@ def write_scorecards(records: list[ProjectRecord], indicators, template, report_
                                           f"请把它放回模板文件夹。", value=TEMPLATE_NAME)
         return cards, written
     renderer = ScorecardRenderer(getattr(template, "path", template), run_date)
+    by_id = {r.project_id: r for r in records}
     for pid, card in cards.items():
-        record = next(r for r in records if r.project_id == pid)
+        record = by_id[pid]
         report = report_paths.get(pid)
         if report is None:
             continue

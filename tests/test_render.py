@@ -98,7 +98,7 @@ def test_a_user_template_overrides_the_bundled_one_and_its_errors_are_explained(
 
 
 def test_characters_word_refuses_are_dropped():
-    from excel_eval.render import _clean
+    from excel_eval.render import clean_text as _clean
 
     assert _clean("a\x07b\x0bc\td\ne") == "abc\td\ne"
 
