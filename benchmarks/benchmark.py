@@ -43,7 +43,7 @@ def docxtpl_baseline(book: Path, count: int) -> tuple[float, float]:
     from excel_eval.metrics import compute
     from excel_eval.problems import Problems
     from excel_eval.render import choose_template, context, load_templates, make_environment
-    from excel_eval.workbook import read_workbook
+    from excel_eval.reading import read_workbook
 
     records = compute(read_workbook(book, Problems()))[:count]
     templates = load_templates()

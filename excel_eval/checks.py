@@ -8,7 +8,7 @@ from collections import defaultdict
 from .metrics import totals_by_project
 from .problems import Problems
 from .schema import BUDGET, DISBURSEMENTS, INDICATORS, NARRATIVE, PROJECT_TYPES, PROJECTS, default_template
-from .workbook import ROW, WorkbookData
+from .reading import ROW, WorkbookData
 
 
 def validate(data: WorkbookData, templates: dict, problems: Problems) -> None:

@@ -12,7 +12,7 @@ from decimal import Decimal
 import pandas as pd
 
 from .schema import BUDGET, DISBURSEMENTS, NARRATIVE, PROJECTS
-from .workbook import ROW, WorkbookData
+from .reading import ROW, WorkbookData
 
 BUDGET_AMOUNTS = ("申报数", "批复数", "全年预算数", "到位数")
 UNNAMED_SOURCE = "未注明来源"

@@ -23,7 +23,7 @@ from .schema import INDICATORS
 from .scorecard import TEMPLATE_NAME as SCORECARD_TEMPLATE, write_scorecards
 from .scoring import Scorecard, check_indicators
 from .summary import SummaryWrite, summary_sheet, write_summary
-from .workbook import WorkbookData, read_workbook
+from .reading import WorkbookData, read_workbook
 
 PROBLEMS_FILE = "问题清单.csv"
 MANIFEST_FILE = ".excel-eval-reports.txt"  # the reports the last run wrote, so a re-run can remove stale ones

@@ -24,7 +24,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from .problems import Problems
 from .schema import LEVEL1, LEVEL2
-from .workbook import ROW, Table
+from .reading import ROW, Table
 
 EXECUTION_WEIGHT = Decimal(10)  # 预算执行率 分值
 INDICATOR_WEIGHTS = Decimal(90)  # what the indicators' 分值 add up to (产出 50, 效益 30, 满意度 10)

@@ -364,7 +364,7 @@ MAIN = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
     ('<c><f>1+1</f><v>2</v></c><c><f>2+2</f></c>', {(1, 2): "=2+2"}),               # no r="…": parsed
 ])
 def test_formula_cells_with_no_cached_value_are_found(cells, expected):
-    from excel_eval.workbook import _parse_sheet, _scan_sheet
+    from excel_eval.reading.facts import _parse_sheet, _scan_sheet
 
     for prefix in ("", "x:"):
         xml = f'<?xml version="1.0"?><worksheet {MAIN}><sheetData><row r="1">{cells}</row></sheetData>' \

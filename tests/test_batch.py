@@ -6,7 +6,7 @@ from excel_eval.batch import RenderJob, default_workers, render_reports, PARALLE
 from excel_eval.metrics import compute
 from excel_eval.problems import Problems
 from excel_eval.render import choose_template, document_text, load_templates
-from excel_eval.workbook import read_workbook
+from excel_eval.reading import read_workbook
 
 from workbooks import standard_sheets, write_workbook
 

@@ -5,7 +5,7 @@ import datetime as dt
 from excel_eval.checks import validate
 from excel_eval.problems import Problems
 from excel_eval.render import load_templates
-from excel_eval.workbook import read_workbook
+from excel_eval.reading import read_workbook
 
 from workbooks import standard_sheets, write_workbook
 

@@ -17,7 +17,7 @@ from excel_eval.pipeline import run
 from excel_eval.problems import Problems
 from excel_eval.render import document_text
 from excel_eval.schema import BUDGET, DISBURSEMENTS
-from excel_eval.workbook import ROW, read_workbook
+from excel_eval.reading import ROW, read_workbook
 
 from workbooks import read_with_both_engines, standard_sheets, write_workbook
 

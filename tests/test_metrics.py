@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from excel_eval.metrics import compute
 from excel_eval.problems import Problems
-from excel_eval.workbook import read_workbook
+from excel_eval.reading import read_workbook
 
 from workbooks import standard_sheets, write_workbook
 

@@ -13,7 +13,7 @@ import pytest
 
 from excel_eval.pipeline import check
 from excel_eval.problems import Problems
-from excel_eval.workbook import read_workbook
+from excel_eval.reading import read_workbook
 
 FOLDER = Path(__file__).parent / "fixtures" / "reader"
 BOOKS = sorted(p for p in FOLDER.iterdir() if p.suffix in (".xlsx", ".xlsm"))

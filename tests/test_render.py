@@ -9,7 +9,7 @@ import pytest
 from excel_eval.metrics import compute
 from excel_eval.problems import Problems
 from excel_eval.render import ReportRenderer, TemplateProblem, choose_template, document_text, load_templates
-from excel_eval.workbook import read_workbook
+from excel_eval.reading import read_workbook
 
 from workbooks import STANDARD_SECTIONS, standard_sheets, write_workbook
 

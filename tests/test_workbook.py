@@ -6,7 +6,7 @@ import pytest
 
 from excel_eval.problems import Problems, UsageError
 from excel_eval.schema import BUDGET, DISBURSEMENTS, PROJECTS
-from excel_eval.workbook import ROW, read_workbook
+from excel_eval.reading import ROW, read_workbook
 
 from workbooks import standard_sheets, write_workbook
 

@@ -65,7 +65,7 @@ def read_with_both_engines(path: Path):
     """Read `path` with every engine in workbook.ENGINES (calamine, openpyxl, stream); assert they all give the
     same tables and problems as calamine."""
     from excel_eval.problems import Problems
-    from excel_eval.workbook import ENGINES, read_workbook
+    from excel_eval.reading import ENGINES, read_workbook
 
     results = []
     for engine in ENGINES:

@@ -6,62 +6,45 @@ and scans the complete <row>/<c> elements of each chunk with one compiled regula
 so memory stays at a chunk plus the rows not yet consumed. Values are the ones openpyxl (data_only) gives:
 shared and inline strings (rich-text runs joined, phonetic runs left out), int or float numbers, numbers in
 a date style as datetime (the workbook's 1900 or 1904 epoch), booleans, t="d" ISO dates; error cells read
-as None (workbook.cell_facts supplies their text), as do empty strings (as with calamine).
+as None (facts.cell_facts supplies their text), as do empty strings (as with calamine).
 
 Cells on the usual layout (r, s, t attributes in that order, a <v> with or without <f>, a plain <is><t>)
 take the fast path; anything else (other attributes, rich text, CDATA) a slower, general path of the same
 scan. Merged ranges come after the sheet data, so `load` first decompresses the part once to read them.
-The package has been checked for DTDs (workbook.check_package), and no entity is ever expanded anyway: the
+The package has been checked for DTDs (package.check_package), and no entity is ever expanded anyway: the
 texts of a piece with character references (&#25903;) are decoded in one lxml parse with resolve_entities
 off, and the parts read whole with a parser (workbook, rels, styles, shared strings) have no DTD loaded.
 
-cell_facts_stream is workbook.cell_facts in constant memory, for the same reason.
+`sheet_chunks` gives a worksheet part's sheet data in pieces of whole rows; facts.py scans them the same way.
 """
 
 from __future__ import annotations
 
-import posixpath
 import re
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import defusedxml
 import defusedxml.ElementTree as DET
-from loguru import logger
 from lxml import etree
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH, from_excel, from_ISO8601
 
-from .workbook import (
-    _HAS_FORMULA,
-    CellFacts,
-    RawSheet,
-    _error_cells,
-    _open_openpyxl,
-    _scan_sheet,
-    _sheet_parts,
-    cell_facts,
-)
+from .package import MAIN_NS, relationship_id, workbook_part, workbook_rels
+from .raw import RawSheet, unescape as _unescape
 
 CHUNK = 1 << 20  # bytes of decompressed XML scanned at a time
-_MAIN_NS = ("http://schemas.openxmlformats.org/spreadsheetml/2006/main", "http://purl.oclc.org/ooxml/spreadsheetml/main")
-_REL_NS = ("http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-           "http://purl.oclc.org/ooxml/officeDocument/relationships")
 _NOT_WORKSHEETS = ("/chartsheet", "/dialogsheet", "/xlMacrosheet", "/xlIntlMacrosheet")
 
 
 def open_stream(path: str | Path):
     """Worksheet titles in workbook order (no chart sheets) and `load(title) -> RawSheet` whose rows are read
-    lazily from the zip, as _open_calamine gives them."""
+    lazily from the zip, as the calamine engine gives them. Raises on a package this reader does not follow
+    (the caller falls back to openpyxl, which explains it or reads it)."""
     path = Path(path)
-    try:
-        with zipfile.ZipFile(path) as zf:
-            book = _Book(zf)
-    except Exception as exc:  # noqa: BLE001 - a package this reader does not follow: openpyxl explains it
-        logger.debug("stream reader could not open {}: {!r}; reading with openpyxl", path, exc)
-        return _open_openpyxl(path)
+    with zipfile.ZipFile(path) as zf:
+        book = _Book(zf)
     shared: list = []
     loaded = False
 
@@ -94,26 +77,15 @@ class _Book:
 
     def __init__(self, zf: zipfile.ZipFile):
         names = {n.lower(): n for n in zf.namelist()}
-        workbook = names.get("xl/workbook.xml")
-        if "_rels/.rels" in names:
-            for rel in DET.fromstring(zf.read(names["_rels/.rels"])):
-                if rel.get("Type", "").endswith("/officeDocument"):
-                    workbook = names.get(_resolve("", rel.get("Target", "")).lower(), workbook)
+        workbook = workbook_part(zf)
         if workbook is None:
             raise KeyError("no workbook part")
-        folder, base = posixpath.split(workbook)
-        rels: dict[str, tuple[str, str]] = {}  # id -> (type, member)
-        rels_name = names.get(posixpath.join(folder, "_rels", base + ".rels").lower())
-        if rels_name:
-            for rel in DET.fromstring(zf.read(rels_name)):
-                if rel.get("TargetMode") != "External":
-                    member = names.get(_resolve(workbook, rel.get("Target", "")).lower())
-                    if member:
-                        rels[rel.get("Id")] = (rel.get("Type", ""), member)
+        folder = workbook.rsplit("/", 1)[0] if "/" in workbook else ""
+        rels = workbook_rels(zf, workbook)
 
         def part(kind: str, default: str) -> str | None:
             found = next((m for t, m in rels.values() if t.endswith(kind)), None)
-            return found or names.get(posixpath.join(folder, default).lower())
+            return found or names.get(f"{folder}/{default}".lstrip("/").lower())
 
         self.shared_strings = part("/sharedStrings", "sharedStrings.xml")
         self.sheets: dict[str, str] = {}  # title -> member, in workbook order
@@ -124,9 +96,7 @@ class _Book:
                 if (element.get("date1904") or "").strip().lower() in ("1", "true"):
                     self.epoch = MAC_EPOCH
             elif local == "sheet":
-                rid = next((v for k, v in element.attrib.items()
-                            if k.startswith("{") and k[1:].split("}")[0] in _REL_NS and k.endswith("}id")), None)
-                kind, member = rels.get(rid, ("", None))
+                kind, member = rels.get(relationship_id(element), ("", None))
                 if member and not kind.endswith(_NOT_WORKSHEETS):
                     self.sheets.setdefault(element.get("name", ""), member)
         self.date_styles, self.timedelta_styles = _date_styles(zf, part("/styles", "styles.xml"))
@@ -169,15 +139,9 @@ def _local(tag) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
-def _resolve(source: str, target: str) -> str:
-    if target.startswith("/"):
-        return posixpath.normpath(target).lstrip("/")
-    return posixpath.normpath(posixpath.join(posixpath.dirname(source), target)).lstrip("/")
-
-
 def _read_shared_strings(part) -> list:
     """The shared string table: rich-text runs joined, phonetic runs (<rPh>) left out, "" as None."""
-    tags = [f"{{{ns}}}si" for ns in _MAIN_NS]
+    tags = [f"{{{ns}}}si" for ns in MAIN_NS]
     strings: list = []
     for _, si in etree.iterparse(part, events=("end",), tag=tags, resolve_entities=False, no_network=True,
                                  load_dtd=False, huge_tree=True, remove_comments=True, remove_pis=True):
@@ -202,14 +166,8 @@ def _read_shared_strings(part) -> list:
 
 # --------------------------------------------------------------------------- text
 
-_ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
 _ENTITY = re.compile(r"&(?:#([0-9]+)|#[xX]([0-9A-Fa-f]+)|(amp|lt|gt|quot|apos));")
 _NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
-
-
-def _unescape(text: str) -> str:
-    """Excel's _xHHHH_ escapes, as workbook._unescape decodes them."""
-    return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text)
 
 
 def _entity(match: re.Match) -> str:
@@ -331,7 +289,7 @@ def _column(letters: bytes) -> int:
     return index - 1
 
 
-def _sheet_data(part) -> Iterator[tuple[bytes, bytes, bytes]]:
+def sheet_chunks(part) -> Iterator[tuple[bytes, bytes, bytes]]:
     """The sheet data of a worksheet part in pieces of about CHUNK bytes, each made of whole <row> elements:
     (the prefix of its elements, b"" or b"x:"; the part's bytes up to and including <sheetData>; a piece)."""
     data = b""
@@ -376,7 +334,7 @@ def _sheet_rows(path: Path, member: str, strings, book: _Book, width: int) -> It
     patterns = None
     number = 0  # the Excel row number of the row being read
     with zipfile.ZipFile(path) as zf, zf.open(member) as part:
-        for prefix, _, data in _sheet_data(part):
+        for prefix, _, data in sheet_chunks(part):
             if patterns is None:
                 patterns = token, value_re, inline_re, runs_re, phonetic_re = _patterns(prefix)
             out: list = []  # Excel row number, row, number, row…
@@ -476,7 +434,7 @@ def _sheet_rows(path: Path, member: str, strings, book: _Book, width: int) -> It
                 elif kind == b"b":
                     value = v.strip() in (b"1", b"true") if v else None
                 elif kind == b"e":
-                    value = None  # the error's text comes from workbook.cell_facts
+                    value = None  # the error's text comes from facts.cell_facts
                 elif kind == b"d":
                     try:
                         value = from_ISO8601(v.decode("ascii").strip()) if v else None
@@ -550,46 +508,3 @@ def _date(v: bytes, epoch, timedelta: bool):
         return from_excel(number, epoch, timedelta=timedelta)
     except (OverflowError, ValueError):
         return number
-
-
-# --------------------------------------------------------------------------- formula and error facts, streamed
-
-_WITHOUT_REF = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:row|c)(?=[\s/>])(?![^>]*\sr\s*=)")
-
-
-def cell_facts_stream(path: str | Path, titles: list[str]) -> dict:
-    """workbook.cell_facts in constant memory: the same byte scans (workbook._scan_sheet, _error_cells), run on
-    pieces of whole rows as the part is decompressed, instead of on the whole part read into memory (a ledger
-    part of 120 MB costs cell_facts ~240 MiB). A sheet whose formula or error cells sit in rows or cells with
-    no r="…" (numbered by position, which a piece cannot know) is scanned whole by cell_facts."""
-    path = Path(path)
-    facts: dict = {}
-    try:
-        with zipfile.ZipFile(path) as zf:
-            parts = _sheet_parts(zf)
-            for title in titles:
-                name = parts.get(title)
-                if name is None:
-                    continue
-                found = CellFacts()
-                with zf.open(name) as part:
-                    for prefix, head, rows in _sheet_data(part):
-                        formulas = _HAS_FORMULA.search(rows) is not None
-                        errors = b't="e"' in rows or b"t='e'" in rows
-                        if not (formulas or errors):
-                            continue
-                        if _WITHOUT_REF.search(rows):
-                            found = cell_facts(path, [title]).get(title, CellFacts())
-                            break
-                        root = re.search(rb"<((?:[A-Za-z_][\w.-]*:)?worksheet)[\s>]", head)
-                        closing = b"</" + prefix + b"sheetData></" + (root.group(1) if root else b"worksheet") + b">"
-                        if formulas:
-                            found.uncached.update(_scan_sheet(head + rows + closing))
-                        if errors:
-                            found.errors.update(_error_cells(rows))
-                if found.uncached or found.errors:
-                    facts[title] = found
-    except (KeyError, zipfile.BadZipFile, etree.XMLSyntaxError, DET.ParseError, ValueError,
-            defusedxml.DefusedXmlException) as exc:
-        logger.debug("streamed cell scan skipped for {}: {!r}", path, exc)
-    return facts

@@ -1,4 +1,4 @@
-"""The streaming sheet reader (excel_eval.xlsx_stream): the values openpyxl reads, from hand-written parts
+"""The streaming sheet reader (excel_eval.reading.stream): the values openpyxl reads, from hand-written parts
 (shared strings with rich text, inline strings, dates, 1904 dates, gaps, cells without r, x: prefixes) and from
 real files (openpyxl, LibreOffice, the sample workbook), in pieces of any size."""
 
@@ -17,11 +17,13 @@ import pytest
 from openpyxl.chart import BarChart, Reference
 from workbooks import read_with_both_engines, standard_sheets, write_workbook
 
-from excel_eval import xlsx_stream
+from excel_eval.reading import stream as xlsx_stream
 from excel_eval.problems import Problems, UsageError
 from excel_eval.resources import sample_workbook
-from excel_eval.workbook import _open_openpyxl, cell_facts, read_workbook
-from excel_eval.xlsx_stream import cell_facts_stream, open_stream
+from excel_eval.reading import read_workbook
+from excel_eval.reading.engines import open_engine, open_openpyxl as _open_openpyxl
+from excel_eval.reading.facts import cell_facts, cell_facts_stream
+from excel_eval.reading.stream import open_stream
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -162,7 +164,7 @@ def test_inline_strings_plain_rich_phonetic_cdata_and_line_ends(tmp_path):
                                  [None, 1]]
     _, load = _open_openpyxl(book)
     theirs = trimmed(load("表").rows)
-    theirs[5][0] = "\x01控制"  # openpyxl leaves _x0001_ as written; workbook._open_openpyxl decodes it the same
+    theirs[5][0] = "\x01控制"  # openpyxl leaves _x0001_ as written; the openpyxl engine decodes it the same
     assert theirs == stream_rows(book)
 
 
@@ -402,7 +404,7 @@ def test_a_package_it_cannot_follow_is_left_to_openpyxl(tmp_path):
             if info.filename not in ("xl/workbook.xml",):
                 dst.writestr(info, src.read(info))
     with pytest.raises(UsageError):
-        open_stream(broken)  # openpyxl explains it
+        open_engine(broken, "stream")  # openpyxl explains it
 
 
 # --------------------------------------------------------------------------- cell facts, streamed

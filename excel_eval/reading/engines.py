@@ -1,0 +1,103 @@
+"""Reader engines: a workbook's worksheet titles and a loader of each sheet's cell values (RawSheet).
+
+"calamine" (python-calamine, fastest), "stream" (rows straight from the zip in constant memory, stream.py) and
+"openpyxl" (the reference, and the fallback that explains a package the others cannot follow); all give the
+same values (tests compare them on every workbook habit).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Iterator
+
+import defusedxml
+import openpyxl
+from loguru import logger
+
+from ..problems import UsageError
+from .package import check_package, unsafe_message
+from .raw import RawSheet, unescape
+from .stream import open_stream
+
+ENGINES = ("calamine", "openpyxl", "stream")
+Loader = Callable[[str], RawSheet]
+
+
+def open_engine(path: Path, engine: str) -> tuple[list[str], Loader]:
+    """Worksheet titles (no chart sheets) and a loader, read by `engine`."""
+    if engine == "stream":
+        try:
+            return open_stream(path)
+        except Exception as exc:  # noqa: BLE001 - a package this reader does not follow: openpyxl explains it
+            logger.debug("stream reader could not open {}: {!r}; reading with openpyxl", path, exc)
+            return open_openpyxl(path)
+    if engine == "calamine":
+        return open_calamine(path)
+    return open_openpyxl(path)
+
+
+def open_calamine(path: Path) -> tuple[list[str], Loader]:
+    """Worksheet names and a loader, with python-calamine; openpyxl when calamine cannot read the file."""
+    try:
+        from python_calamine import CalamineWorkbook, SheetTypeEnum
+
+        book = CalamineWorkbook.from_path(str(path))
+        names = [m.name for m in book.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet]
+    except Exception as exc:  # a package calamine does not understand: openpyxl explains it, or reads it
+        logger.debug("calamine could not open {}: {!r}; reading with openpyxl", path, exc)
+        return open_openpyxl(path)
+
+    def load(title: str) -> RawSheet:
+        sheet = book.get_sheet_by_name(title)
+        merged = [(c1 + 1, r1 + 1, c2 + 1, r2 + 1) for (r1, c1), (r2, c2) in (sheet.merged_cell_ranges or [])]
+        return RawSheet(title, _calamine_rows(sheet), merged)
+
+    return names, load
+
+
+def _calamine_rows(sheet) -> Iterator[list]:
+    """Rows from A1 with None for empty cells (calamine starts its rows at the first used column)."""
+    start = sheet.start
+    pad = [None] * (start[1] if start else 0)
+    for row in sheet.iter_rows():
+        yield pad + [None if v == "" else v for v in row]
+
+
+def open_openpyxl(path: Path) -> tuple[list[str], Loader]:
+    book = open_workbook(path)
+    names = [ws.title for ws in book.worksheets]  # not chart sheets
+
+    def load(title: str) -> RawSheet:
+        ws = book[title]
+        rows = ([unescape(v) if isinstance(v, str) and "_x" in v else v for v in r]
+                for r in ws.iter_rows(min_row=1, min_col=1, max_row=ws.max_row, max_col=ws.max_column,
+                                      values_only=True))
+        return RawSheet(title, rows, [m.bounds for m in ws.merged_cells])
+
+    return names, load
+
+
+def open_workbook(path: Path):
+    """Open the workbook with openpyxl, cached values of formulas; a damaged package is a usage error."""
+    check_package(path)
+    try:
+        return openpyxl.load_workbook(path, data_only=True, keep_vba=False, keep_links=False)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged package
+        if _caused_by(exc, defusedxml.DefusedXmlException):  # a DTD hidden beyond the prolog scan
+            raise UsageError(unsafe_message(path)) from exc
+        logger.debug("openpyxl could not load {}: {!r}", path, exc)
+        raise UsageError(
+            f"无法读取工作簿 {path.name}：文件已损坏，或不是 Excel 工作簿。请在 Excel 或 WPS 中打开它，"
+            "选择“文件 → 另存为”保存为“Excel 工作簿（*.xlsx）”，再用新文件运行。"
+        ) from exc
+
+
+def _caused_by(exc: BaseException, kind: type) -> bool:
+    """`exc` or an exception it was raised from (openpyxl wraps parser errors in ValueError)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, kind):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False

@@ -1,0 +1,174 @@
+"""The workbook file before any cell is read: what kind of file it is, whether it is safe to open, and where
+its parts are.
+
+Usage errors (exit code 2) for a missing file, a folder, an encrypted or non-workbook file and unsafe XML are
+raised here, before any reader engine sees the file. A package with a DTD in any XML part is refused before it
+is parsed (refuse_unsafe_xml).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import zipfile
+from pathlib import Path
+
+import defusedxml.ElementTree as DET
+from loguru import logger
+
+from ..problems import UsageError
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, .et, and password-protected .xlsx
+_PROLOG_BYTES = 64 * 1024
+MAIN_NS = ("http://schemas.openxmlformats.org/spreadsheetml/2006/main", "http://purl.oclc.org/ooxml/spreadsheetml/main")
+REL_NS = ("http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+          "http://purl.oclc.org/ooxml/officeDocument/relationships")
+
+
+def check_package(path: Path) -> None:
+    """Usage errors before any reading: a missing file, an .xls, an encrypted or non-zip file, unsafe XML."""
+    if not path.exists():
+        raise UsageError(f"找不到文件：{path}。请检查文件名和所在文件夹。")
+    if path.is_dir():
+        raise UsageError(f"{path} 是一个文件夹，不是工作簿。请指定 .xlsx 文件。")
+    suffix = path.suffix.lower()
+    if suffix == ".xls":
+        raise UsageError(
+            f"{path.name} 是旧版 Excel 97-2003 格式（.xls），无法直接读取。请在 Excel 或 WPS 中打开它，"
+            "选择“文件 → 另存为”，保存类型选“Excel 工作簿（*.xlsx）”，再用新文件运行。"
+        )
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(len(OLE_MAGIC))
+    except OSError as exc:
+        raise UsageError(f"无法打开 {path.name}：{exc.strerror or exc}。请检查文件是否存在、是否有读取权限。") from exc
+    if magic == OLE_MAGIC:
+        raise UsageError(
+            f"{path.name} 不是 .xlsx 格式：它要么设置了打开密码（加密的工作簿），要么是改了扩展名的旧版 .xls / WPS .et 文件。"
+            "请在 Excel 或 WPS 中打开它，取消打开密码（文件 → 信息 → 保护工作簿 → 用密码进行加密，清空密码），"
+            "或选择“文件 → 另存为”保存为“Excel 工作簿（*.xlsx）”，再用新文件运行。"
+        )
+    if not zipfile.is_zipfile(path):
+        raise UsageError(f"{path.name} 不是 Excel 工作簿（.xlsx/.xlsm）。请在 Excel 或 WPS 中另存为 .xlsx 后再运行。")
+    refuse_unsafe_xml(path)
+
+
+def unsafe_message(path: Path) -> str:
+    return (f"{path.name} 中含有不安全的 XML 内容（DOCTYPE/实体定义，可能是“XML 炸弹”），为安全起见拒绝读取。"
+            "Excel 和 WPS 保存的工作簿不会有这种内容：请确认文件来源，或在 Excel/WPS 中打开后另存为新的 .xlsx 再运行。")
+
+
+def refuse_unsafe_xml(path: Path) -> None:
+    """Refuse a package any of whose XML parts declares a DTD (billion laughs, external entities).
+
+    Office never writes a DOCTYPE, so its mere presence is refused, before any parser sees the part; only the
+    start of each part is read (a DTD must come before the root element). openpyxl parses with defusedxml as a
+    second line of defence, and any reader that replaces it (calamine) is covered by this check too."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            for info in zf.infolist():
+                if info.is_dir() or not info.filename.lower().endswith((".xml", ".rels", ".vml")):
+                    continue
+                with zf.open(info) as part:
+                    if _declares_dtd(part):
+                        raise UsageError(unsafe_message(path))
+    except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError) as exc:
+        # RuntimeError: an encrypted zip member; NotImplementedError: an unknown compression method
+        logger.debug("unreadable package {}: {!r}", path, exc)
+        raise UsageError(
+            f"无法读取工作簿 {path.name}：文件已损坏。请在 Excel 或 WPS 中打开它并另存为 .xlsx，再用新文件运行。"
+        ) from exc
+
+
+def _declares_dtd(part) -> bool:
+    """Whether the XML read from `part` declares a DTD before its root element. Reads only the prolog (the
+    declaration, comments and processing instructions before the root), however long it is."""
+    data = b""
+    while True:
+        chunk = part.read(_PROLOG_BYTES)
+        data += chunk
+        verdict = _prolog_verdict(data, complete=not chunk)
+        if verdict is not None:
+            return verdict
+        if len(data) > 256 * _PROLOG_BYTES:  # a prolog of 16 MB is no spreadsheet's
+            return True
+
+
+def _prolog_verdict(data: bytes, complete: bool) -> bool | None:
+    """True: a DTD; False: the root element comes first; None: read more."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = data.decode("utf-16", errors="ignore")
+    else:
+        text = data.decode("utf-8", errors="ignore").lstrip("\ufeff")
+    i = 0
+    while True:
+        while i < len(text) and text[i].isspace():
+            i += 1
+        if text.startswith("<?", i) or text.startswith("<!--", i):
+            closing = "?>" if text[i + 1] == "?" else "-->"
+            end = text.find(closing, i + 2)
+            if end < 0:
+                return False if complete else None
+            i = end + len(closing)
+            continue
+        if text.startswith("<!", i):
+            return True
+        if i >= len(text) - 1 and not complete:
+            return None
+        return False
+
+
+# --------------------------------------------------------------------------- where the parts are
+
+def resolve(source: str, target: str) -> str:
+    """A relationship's target as a zip member name, relative to the part `source` it belongs to."""
+    if target.startswith("/"):
+        return posixpath.normpath(target).lstrip("/")
+    return posixpath.normpath(posixpath.join(posixpath.dirname(source), target)).lstrip("/")
+
+
+def workbook_part(zf: zipfile.ZipFile) -> str | None:
+    """The zip member of the workbook part (through the package relationships), None when there is none."""
+    names = {n.lower(): n for n in zf.namelist()}
+    workbook = names.get("xl/workbook.xml")
+    if "_rels/.rels" in names:
+        for rel in DET.fromstring(zf.read(names["_rels/.rels"])):
+            if rel.get("Type", "").endswith("/officeDocument"):
+                workbook = names.get(resolve("", rel.get("Target", "")).lower(), workbook)
+    return workbook
+
+
+def workbook_rels(zf: zipfile.ZipFile, workbook: str) -> dict[str, tuple[str, str]]:
+    """The workbook part's internal relationships: id -> (type, zip member), for targets that exist."""
+    names = {n.lower(): n for n in zf.namelist()}
+    folder, base = posixpath.split(workbook)
+    rels_name = names.get(posixpath.join(folder, "_rels", base + ".rels").lower())
+    rels: dict[str, tuple[str, str]] = {}
+    if rels_name:
+        for rel in DET.fromstring(zf.read(rels_name)):
+            if rel.get("TargetMode") != "External":
+                member = names.get(resolve(workbook, rel.get("Target", "")).lower())
+                if member:
+                    rels[rel.get("Id")] = (rel.get("Type", ""), member)
+    return rels
+
+
+def relationship_id(element) -> str | None:
+    """The r:id attribute of a <sheet> element, in either relationships namespace."""
+    return next((v for k, v in element.attrib.items()
+                 if k.startswith("{") and k[1:].split("}")[0] in REL_NS and k.endswith("}id")), None)
+
+
+def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet title -> zip member name of its worksheet part."""
+    workbook = workbook_part(zf)
+    if workbook is None:
+        return {}
+    rels = workbook_rels(zf, workbook)
+    parts = {}
+    for element in DET.fromstring(zf.read(workbook)).iter():
+        if element.tag.rsplit("}", 1)[-1] != "sheet":
+            continue
+        _, member = rels.get(relationship_id(element), ("", None))
+        if member:
+            parts[element.get("name", "")] = member
+    return parts
