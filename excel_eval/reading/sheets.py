@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import itertools
 import re
-import unicodedata
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Iterable, Iterator
 
 import pandas as pd
 from openpyxl.utils import get_column_letter
 
 from .. import money
-from ..problems import Problems
-from ..schema import AMOUNT, DATE, INTEGER, NUMBER, TEXT, Column, Sheet, normalize_name
+from ..problems import ERROR, WARNING, Problems
+from ..schema import AMOUNT, DATE, INTEGER, TEXT, Sheet, normalize_name
+from .columns import Issue, convert_column
 from .raw import RawSheet
 
 HEADER_SEARCH_ROWS = 10
@@ -46,7 +46,6 @@ class Table:
 _TOTALS = re.compile(r"^(?:(本页|本月|本季度?|全年|本年|总)?(合计|总计|小计|累计))[:：]?$")
 # A totals row of one level covers the data rows since the last totals row of the same or a higher level.
 _SUBTOTAL, _TOTAL, _GRAND_TOTAL, _CUMULATIVE = 1, 2, 3, 0
-_EXCEL_ERROR = re.compile(r"#(?:REF!|VALUE!|DIV/0!|N/A|NAME\?|NULL!|NUM!|SPILL!|CALC!|GETTING_DATA)")
 _FILLED_KINDS = (TEXT, DATE, INTEGER)  # vertically merged cells of these repeat; merged amounts are not copied
 
 
@@ -95,57 +94,129 @@ def read_sheet(ws: RawSheet, sheet: Sheet, problems: Problems,
     filled = [positions[c.name] for c in sheet.columns if c.kind in _FILLED_KINDS and c.name in positions]
     data_rows = _merged_filled(itertools.chain(rows[header_index + 1:], stream), ws.merged, header_index + 2, filled)
 
-    names = [c.name for c in sheet.columns] + [ROW]
-    columns: dict[str, list] = {name: [] for name in names}  # column-wise: no per-row objects are kept
-    covered = {level: _Span() for level in (_SUBTOTAL, _TOTAL, _GRAND_TOTAL, _CUMULATIVE)}
-    present = [(c.name, positions[c.name]) for c in sheet.columns if c.name in positions]
-    for excel_row, values in enumerate(data_rows, header_index + 2):
-        cells = {name: values[position] for name, position in present if position < len(values)}
-        formulas = {name: uncached[(excel_row, positions[name] + 1)] for name in cells
-                    if (excel_row, positions[name] + 1) in uncached} if uncached else {}
-        if not formulas and all(v is None or money.is_blank(v) for v in cells.values()):
-            continue
-        level = _totals_level(values, positions, sheet)
-        if level is not None:
-            for name, formula in formulas.items():
-                problems.warning(
-                    "formula-no-value",
-                    f"合计行的公式 {formula or '（共享公式）'} 没有保存计算结果，无法核对这个合计（合计行不参与计算，不影响报告）。"
-                    "请在 Excel 或 WPS 中打开并保存一次工作簿，再重新运行。",
-                    sheet=table.title, cell=table.cell(name, excel_row), value=formula,
-                )
-            _check_totals(table, excel_row, {k: v for k, v in cells.items() if k not in formulas},
-                          covered[level], problems)
-            for lower in range(1, level + 1):
-                covered[lower] = _Span()
-            continue
-        record = _convert_row(table, excel_row, cells, problems, formulas)
-        for name in names:
-            columns[name].append(record.get(name))
-        for span in covered.values():
-            span.add(record, table.units)
-
-    # object columns keep ints (fen) exact and blanks as None; pandas would otherwise make floats and NaN
-    table.frame = pd.DataFrame({name: pd.Series(values, dtype=object) for name, values in columns.items()})
+    table.frame = _DataPhase(table, positions, uncached, problems).run(data_rows, header_index + 2)
     return table
 
 
-class _Span:
-    """The data rows a totals row covers: their amount sums and first and last row numbers."""
+CHUNK_ROWS = 20_000  # rows converted at a time: whole columns for speed, bounded for memory
 
-    def __init__(self):
-        self.sums: dict[str, int] = {}
-        self.first: int | None = None
-        self.last: int | None = None
 
-    def add(self, record: dict, units: dict[str, str]) -> None:
-        if self.first is None:
-            self.first = record[ROW]
-        self.last = record[ROW]
-        for name in units:
-            value = record.get(name)
-            if isinstance(value, int):
-                self.sums[name] = self.sums.get(name, 0) + value
+class _DataPhase:
+    """The rows below the header into the table's columns: blank rows skipped, totals rows checked against the
+    rows they cover, data rows converted a column at a time, problems reported in row order."""
+
+    def __init__(self, table: Table, positions: dict[str, int], uncached: dict[tuple[int, int], str],
+                 problems: Problems):
+        self.table, self.positions, self.uncached, self.problems = table, positions, uncached, problems
+        self.present = [(c, positions[c.name]) for c in table.schema.columns if c.name in positions]
+        self.names = [c.name for c in table.schema.columns] + [ROW]
+        self.columns: dict[str, list] = {name: [] for name in self.names}
+        self.starts = dict.fromkeys((_SUBTOTAL, _TOTAL, _GRAND_TOTAL, _CUMULATIVE), 0)  # first data row covered
+
+    def run(self, rows: Iterable[list], first_row: int) -> pd.DataFrame:
+        numbered = enumerate(rows, first_row)
+        while True:
+            chunk = list(itertools.islice(numbered, CHUNK_ROWS))
+            if not chunk:
+                break
+            self._chunk(chunk)
+        # object columns keep ints (fen) exact and blanks as None; pandas would otherwise make floats and NaN
+        return pd.DataFrame({name: pd.Series(values, dtype=object) for name, values in self.columns.items()})
+
+    def _chunk(self, chunk: list[tuple[int, list]]) -> None:
+        data: list[tuple[int, list]] = []
+        totals: list[tuple[int, int, list, int]] = []  # (excel row, level, values, data rows before it)
+        for excel_row, values in chunk:
+            if self._blank(excel_row, values):
+                continue
+            level = _totals_level(values, self.positions, self.table.schema)
+            if level is None:
+                data.append((excel_row, values))
+            else:
+                totals.append((excel_row, level, values, len(self.columns[ROW]) + len(data)))
+        found: list[tuple[int, int, str, str, str, object]] = []  # (row, order, severity, code, message, value)
+        self._convert(data, found)
+        for excel_row, level, values, before in totals:
+            self._check_totals(excel_row, level, values, before, found)
+        found.sort(key=lambda f: (f[0], f[1]))
+        for excel_row, _, severity, code, message, cell, value in found:
+            self.problems.add(code, severity, message, sheet=self.table.title, cell=cell, value=value)
+
+    def _blank(self, excel_row: int, values: list) -> bool:
+        for _, position in self.present:
+            if position < len(values):
+                value = values[position]
+                if value is not None:
+                    if type(value) is str:
+                        if value.strip():
+                            return False
+                    elif not money.is_blank(value):
+                        return False
+                if self.uncached and (excel_row, position + 1) in self.uncached:
+                    return False
+        return True
+
+    def _convert(self, data: list[tuple[int, list]], found: list) -> None:
+        rows = [excel_row for excel_row, _ in data]
+        converted = {name: [None] * len(data) for name in self.names}
+        converted[ROW] = rows
+        for order, (column, position) in enumerate(self.present):
+            values = [v[position] if position < len(v) else None for _, v in data]
+            formulas = self._formulas(rows, position)
+            out, issues = convert_column(values, column, self.table.units.get(column.name, "元"))
+            if formulas:
+                issues = [i for i in issues if i.index not in formulas]
+                for index in formulas:
+                    out[index] = None
+                    issues.append(Issue(index, "formula-no-value", _no_value(column.name, formulas[index])))
+            converted[column.name] = out
+            for issue in issues:
+                row = rows[issue.index]
+                value = formulas.get(issue.index, values[issue.index])
+                found.append((row, order, ERROR, issue.code, issue.message, self.table.cell(column.name, row), value))
+        for name in self.names:
+            self.columns[name].extend(converted[name])
+
+    def _formulas(self, rows: list[int], position: int) -> dict[int, str]:
+        if not self.uncached:
+            return {}
+        return {i: self.uncached[(row, position + 1)] for i, row in enumerate(rows)
+                if (row, position + 1) in self.uncached}
+
+    def _check_totals(self, excel_row: int, level: int, values: list, before: int, found: list) -> None:
+        table = self.table
+        cells = {c.name: values[p] for c, p in self.present if p < len(values)}
+        formulas = {name: self.uncached[(excel_row, self.positions[name] + 1)] for name in cells
+                    if (excel_row, self.positions[name] + 1) in self.uncached} if self.uncached else {}
+        order = -1  # within the row: the formula warnings first, then the totals that disagree
+        for name, formula in formulas.items():
+            found.append((excel_row, order, WARNING, "formula-no-value",
+                          f"合计行的公式 {formula or '（共享公式）'} 没有保存计算结果，无法核对这个合计（合计行不参与计算，不影响报告）。"
+                          "请在 Excel 或 WPS 中打开并保存一次工作簿，再重新运行。", table.cell(name, excel_row), formula))
+        start = self.starts[level]
+        rows = self.columns[ROW]
+        for name, unit in table.units.items():
+            value = cells.get(name)
+            if name in formulas or money.is_blank(value):
+                continue
+            try:
+                stated = money.parse_amount(value, unit)
+            except money.ValueProblem:
+                continue  # a totals row is not data; an unreadable total is only not checked
+            computed = sum(v for v in self.columns[name][start:before] if isinstance(v, int))
+            if stated != computed:
+                span = f"第{rows[start]}–{rows[before - 1]}行" if before > start else "上方没有数据行"
+                found.append((excel_row, order, WARNING, "total-mismatch",
+                              f"合计行的“{name}”为 {_show(stated, unit)}，但它所合计的各行（{span}）相加为 {_show(computed, unit)}。"
+                              "合计行不参与计算，报告按明细行计算；请核对合计公式或明细，使二者一致。",
+                              table.cell(name, excel_row), value))
+        for lower in range(1, level + 1):
+            self.starts[lower] = before
+
+
+def _no_value(name: str, formula: str) -> str:
+    return (f"“{name}”是公式 {formula or '（共享公式）'}，但工作簿中没有保存它的计算结果"
+            "（由其他程序生成、未在 Excel 中保存过的文件常见此情况）。请在 Excel 或 WPS 中打开并保存一次工作簿，再重新运行。")
 
 
 def _merged_filled(rows: Iterable[list], merged: list[tuple[int, int, int, int]], first_row: int,
@@ -228,7 +299,7 @@ def _totals_level(values: list, positions: dict[str, int], sheet: Sheet) -> int 
     key = values[key_position] if key_position is not None and key_position < len(values) else None
     if money.is_blank(key):
         key = next((v for v in values if not money.is_blank(v)), None)
-    if not isinstance(key, str):
+    if not isinstance(key, str) or "计" not in key:
         return None
     match = _TOTALS.match(normalize_name(key))
     if not match:
@@ -243,113 +314,9 @@ def _totals_level(values: list, positions: dict[str, int], sheet: Sheet) -> int 
     return _TOTAL
 
 
-def _check_totals(table: Table, excel_row: int, cells: dict, covered: "_Span", problems: Problems) -> None:
-    for name, unit in table.units.items():
-        value = cells.get(name)
-        if money.is_blank(value):
-            continue
-        try:
-            stated = money.parse_amount(value, unit)
-        except money.ValueProblem:
-            continue  # a totals row is not data; an unreadable total is only not checked
-        computed = covered.sums.get(name, 0)
-        if stated != computed:
-            span = f"第{covered.first}–{covered.last}行" if covered.first is not None else "上方没有数据行"
-            problems.warning(
-                "total-mismatch",
-                f"合计行的“{name}”为 {_show(stated, unit)}，但它所合计的各行（{span}）相加为 {_show(computed, unit)}。"
-                "合计行不参与计算，报告按明细行计算；请核对合计公式或明细，使二者一致。",
-                sheet=table.title, cell=table.cell(name, excel_row), value=value,
-            )
-
-
 def _show(fen: int, unit: str) -> str:
     """An amount in fen shown in `unit`: 1234567 → '12,345.67 元' or '1.234567 万元'."""
     if unit == "万元":
         text = format(Decimal(fen).scaleb(-6).normalize(), "f")
         return f"{text} 万元"
     return f"{money.fen_to_yuan(fen):,} 元"
-
-
-def _convert_row(table: Table, excel_row: int, cells: dict, problems: Problems,
-                 formulas: dict[str, str] | None = None) -> dict:
-    record: dict = {ROW: excel_row}
-    for column in table.schema.columns:
-        value = cells.get(column.name)
-        if value is None and column.name not in cells:
-            record[column.name] = None
-            continue
-        if formulas and column.name in formulas:
-            record[column.name] = None
-            formula = formulas[column.name]
-            problems.error(
-                "formula-no-value",
-                f"“{column.name}”是公式 {formula or '（共享公式）'}，但工作簿中没有保存它的计算结果"
-                "（由其他程序生成、未在 Excel 中保存过的文件常见此情况）。请在 Excel 或 WPS 中打开并保存一次工作簿，再重新运行。",
-                **_where(table, column, excel_row, formula),
-            )
-            continue
-        if value is None or money.is_blank(value):
-            record[column.name] = None
-            if column.required:
-                problems.error("cell-missing", f"“{column.name}”是必填项，不能为空，请填写。",
-                               **_where(table, column, excel_row, value))
-            continue
-        if isinstance(value, str) and column.kind in (TEXT, INTEGER, NUMBER) and _EXCEL_ERROR.fullmatch(value.strip()):
-            record[column.name] = None
-            problems.error(
-                f"{column.kind}-invalid",
-                f"“{column.name}”显示 Excel 错误“{value.strip()}”，说明公式有误，请修正公式或直接填写内容。",
-                **_where(table, column, excel_row, value))
-            continue
-        try:
-            record[column.name] = _convert(value, column, table.units.get(column.name, "元"))
-        except money.ValueProblem as exc:
-            record[column.name] = None
-            message = str(exc).rstrip("。")
-            problems.error(f"{column.kind}-invalid", f"“{column.name}”：{message}。",
-                           **_where(table, column, excel_row, value))
-    return record
-
-
-def _where(table: Table, column: Column, excel_row: int, value) -> dict:
-    return {"sheet": table.title, "cell": table.cell(column.name, excel_row), "value": value}
-
-
-def _convert(value, column: Column, unit: str):
-    if column.kind == AMOUNT:
-        return money.parse_amount(value, unit)
-    if column.kind == DATE:
-        return money.parse_date(value)
-    if column.kind == INTEGER:
-        return _to_integer(value)
-    if column.kind == NUMBER:
-        return _to_number(value)
-    return _to_text(value)
-
-
-def _to_text(value) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))  # a project number typed as 1 is "1", not "1.0"
-    if hasattr(value, "isoformat") and not isinstance(value, str):
-        return value.isoformat()[:10] if hasattr(value, "date") else value.isoformat()
-    return str(value).strip()
-
-
-def _to_number(value, example: str = "10") -> Decimal:
-    if isinstance(value, bool):
-        raise money.ValueProblem(f"“{value}”不是数字，请填写阿拉伯数字，如 {example}")
-    try:
-        number = Decimal(unicodedata.normalize("NFKC", str(value)).strip().replace(",", ""))
-    except InvalidOperation:
-        raise money.ValueProblem(f"“{value}”不是数字，请填写阿拉伯数字，如 {example}") from None
-    if not number.is_finite():
-        raise money.ValueProblem(f"“{value}”不是数字，请填写阿拉伯数字，如 {example}")
-    return number
-
-
-def _to_integer(value) -> int:
-    number = _to_number(value, "2021")
-    if number != number.to_integral_value():
-        raise money.ValueProblem(f"“{value}”不是整数，请填写如 2021 的整数")
-    return int(number)

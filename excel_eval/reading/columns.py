@@ -1,0 +1,188 @@
+"""Cell values of one column into the contract's types, a whole column at a time.
+
+A column's values go through one pass that takes the common case of its kind at once (text cells of a text
+column, numbers of an amount column: a float amount is exact fen when it is within a millionth of a fen of a
+whole one, checked for the whole column with numpy) and leaves every other cell to the per-cell rules of
+money.py, which explain what is wrong in Chinese. The result is the same as converting cell by cell (tests
+compare the readers' problems word for word on every habit and bad-input workbook).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+import numpy as np
+
+from .. import money
+from ..schema import AMOUNT, DATE, INTEGER, TEXT, Column
+
+EXCEL_ERROR = re.compile(r"#(?:REF!|VALUE!|DIV/0!|N/A|NAME\?|NULL!|NUM!|SPILL!|CALC!|GETTING_DATA)")
+_FAST_FEN_LIMIT = 1e13  # fen; above it the per-cell rule checks the 1 万亿元 ceiling
+
+
+@dataclass(frozen=True)
+class Issue:
+    """A cell that cannot be converted: its index in the column, the problem's code and message."""
+
+    index: int
+    code: str
+    message: str
+
+
+def convert_column(values: list, column: Column, unit: str = "元") -> tuple[list, list[Issue]]:
+    """The column's values converted (None for blank or unreadable cells) and the issues, in row order.
+    A blank cell of a required column is an issue; `unit` is the amount unit of the column's header."""
+    name = column.name
+    if column.kind == AMOUNT:
+        out, issues = _amounts(values, unit, name)
+    elif column.kind == TEXT:
+        out, issues = _texts(values, name)
+    elif column.kind == DATE:
+        out, issues = _dates(values, name)
+    else:
+        out, issues = _per_cell(values, column)
+    if column.required:
+        unreadable = {issue.index for issue in issues}
+        missing = [Issue(i, "cell-missing", f"“{name}”是必填项，不能为空，请填写。")
+                   for i, v in enumerate(out) if v is None and i not in unreadable]
+        if missing:
+            issues = sorted(issues + missing, key=lambda issue: issue.index)
+    return out, issues
+
+
+def _invalid(index: int, code: str, name: str, exc: Exception) -> Issue:
+    return Issue(index, code, f"“{name}”：{str(exc).rstrip('。')}。")
+
+
+def _excel_error(index: int, code: str, name: str, shown: str) -> Issue:
+    return Issue(index, code, f"“{name}”显示 Excel 错误“{shown}”，说明公式有误，请修正公式或直接填写内容。")
+
+
+def _blank(value) -> bool:
+    return value is None or money.is_blank(value)
+
+
+def _amounts(values: list, unit: str, name: str) -> tuple[list, list[Issue]]:
+    factor = money.UNITS[unit] * 100
+    out: list = [None] * len(values)
+    floats = [i for i, v in enumerate(values) if type(v) is float]
+    if floats:
+        x = np.fromiter((values[i] for i in floats), dtype=float, count=len(floats)) * factor
+        nearest = np.rint(x)
+        exact = (np.abs(x - nearest) <= 1e-6) & (np.abs(x) < _FAST_FEN_LIMIT)
+        for i, whole, ok in zip(floats, nearest.tolist(), exact.tolist()):
+            if ok:
+                out[i] = int(whole)
+    issues = []
+    for i, v in enumerate(values):
+        if out[i] is not None or _blank(v):
+            continue
+        if type(v) is int and abs(v) * factor < _FAST_FEN_LIMIT:
+            out[i] = v * factor
+            continue
+        try:
+            out[i] = money.parse_amount(v, unit)
+        except money.ValueProblem as exc:
+            issues.append(_invalid(i, "amount-invalid", name, exc))
+    return out, issues
+
+
+def _texts(values: list, name: str) -> tuple[list, list[Issue]]:
+    out: list = [None] * len(values)
+    issues = []
+    for i, v in enumerate(values):
+        if type(v) is str:
+            text = v.strip()
+            if not text:
+                continue
+            if text[0] == "#" and EXCEL_ERROR.fullmatch(text):
+                issues.append(_excel_error(i, "text-invalid", name, text))
+                continue
+            out[i] = text
+        elif not _blank(v):
+            out[i] = to_text(v)
+    return out, issues
+
+
+def _dates(values: list, name: str) -> tuple[list, list[Issue]]:
+    out: list = [None] * len(values)
+    issues = []
+    texts: dict[str, object] = {}  # the same date typed as text on many rows is parsed once
+    for i, v in enumerate(values):
+        kind = type(v)
+        if kind is dt.date:
+            out[i] = v
+        elif kind is dt.datetime:
+            out[i] = v.date()
+        elif _blank(v):
+            continue
+        else:
+            try:
+                if kind is str:
+                    found = texts.get(v)
+                    if found is None:
+                        found = texts[v] = _date_or_problem(v)
+                    if isinstance(found, money.ValueProblem):
+                        raise found
+                    out[i] = found
+                else:
+                    out[i] = money.parse_date(v)
+            except money.ValueProblem as exc:
+                issues.append(_invalid(i, "date-invalid", name, exc))
+    return out, issues
+
+
+def _date_or_problem(text: str):
+    try:
+        return money.parse_date(text)
+    except money.ValueProblem as exc:
+        return exc
+
+
+def _per_cell(values: list, column: Column) -> tuple[list, list[Issue]]:
+    convert = to_integer if column.kind == INTEGER else to_number
+    out: list = [None] * len(values)
+    issues = []
+    for i, v in enumerate(values):
+        if _blank(v):
+            continue
+        if isinstance(v, str) and EXCEL_ERROR.fullmatch(v.strip()):
+            issues.append(_excel_error(i, f"{column.kind}-invalid", column.name, v.strip()))
+            continue
+        try:
+            out[i] = convert(v)
+        except money.ValueProblem as exc:
+            issues.append(_invalid(i, f"{column.kind}-invalid", column.name, exc))
+    return out, issues
+
+
+def to_text(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # a project number typed as 1 is "1", not "1.0"
+    if hasattr(value, "isoformat") and not isinstance(value, str):
+        return value.isoformat()[:10] if hasattr(value, "date") else value.isoformat()
+    return str(value).strip()
+
+
+def to_number(value, example: str = "10") -> Decimal:
+    if isinstance(value, bool):
+        raise money.ValueProblem(f"“{value}”不是数字，请填写阿拉伯数字，如 {example}")
+    try:
+        number = Decimal(unicodedata.normalize("NFKC", str(value)).strip().replace(",", ""))
+    except InvalidOperation:
+        raise money.ValueProblem(f"“{value}”不是数字，请填写阿拉伯数字，如 {example}") from None
+    if not number.is_finite():
+        raise money.ValueProblem(f"“{value}”不是数字，请填写阿拉伯数字，如 {example}")
+    return number
+
+
+def to_integer(value) -> int:
+    number = to_number(value, "2021")
+    if number != number.to_integral_value():
+        raise money.ValueProblem(f"“{value}”不是整数，请填写如 2021 的整数")
+    return int(number)
+
