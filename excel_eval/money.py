@@ -54,6 +54,7 @@ _NUMBER_RE = re.compile(r"(?:\d+|\d{1,3}(?:,\d{3})+)(?:\.\d*)?|\.\d+")
 
 _DATE_FORMATS_HINT = "可用格式：2021-05-10、2021/5/10、2021.5.10、2021年5月10日、20210510"
 _EXCEL_EPOCH = datetime.date(1899, 12, 30)  # 1900 date system, serials > 60
+_EXCEL_EPOCH_1904 = datetime.date(1904, 1, 1)  # 1904 date system (Excel for Mac's old default)
 _SERIAL_MIN, _SERIAL_MAX = 20000, 80000     # 1954-10-03 .. 2119-01-10
 _YEAR_MIN, _YEAR_MAX = 1900, 2100
 
@@ -315,12 +316,13 @@ _DATE_CN_RE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号
 _DATE_COMPACT_RE = re.compile(r"(\d{4})(\d{2})(\d{2})")
 
 
-def parse_date(value) -> datetime.date:
+def parse_date(value, date1904: bool = False) -> datetime.date:
     """A cell value → ``datetime.date``.
 
     Accepts date/datetime/pandas.Timestamp, Excel serial numbers
-    (20000–80000, 1900 date system), 8-digit numbers like 20210510, and text
-    in the formats listed in the error message (full-width digits allowed).
+    (20000–80000, in the 1900 date system or, with ``date1904``, the 1904
+    one), 8-digit numbers like 20210510, and text in the formats listed in the
+    error message (full-width digits allowed).
     """
     if is_blank(value):
         raise ValueProblem("日期为空")
@@ -337,13 +339,13 @@ def parse_date(value) -> datetime.date:
         except Exception:
             raise ValueProblem(f"“{value}”不是日期。{_DATE_FORMATS_HINT}") from None
     if isinstance(value, (numbers.Real, Decimal)):
-        return _date_from_number(value)
+        return _date_from_number(value, date1904)
     if isinstance(value, str):
         return _date_from_text(value)
     raise ValueProblem(f"“{value}”不是日期。{_DATE_FORMATS_HINT}")
 
 
-def _date_from_number(value) -> datetime.date:
+def _date_from_number(value, date1904: bool = False) -> datetime.date:
     try:
         d = Decimal(str(value))
     except InvalidOperation:
@@ -352,7 +354,8 @@ def _date_from_number(value) -> datetime.date:
         if d == d.to_integral_value() and 19000101 <= d <= 21001231:
             return _make_date(str(int(d)), *_ymd(int(d)))
         if _SERIAL_MIN <= d < _SERIAL_MAX:
-            return _EXCEL_EPOCH + datetime.timedelta(days=int(d))   # drop time of day
+            epoch = _EXCEL_EPOCH_1904 if date1904 else _EXCEL_EPOCH
+            return epoch + datetime.timedelta(days=int(d))   # drop time of day
     raise ValueProblem(f"“{value}”不像日期（若是 Excel 日期序号，应在 {_SERIAL_MIN}–{_SERIAL_MAX} 之间）。"
                        f"{_DATE_FORMATS_HINT}")
 

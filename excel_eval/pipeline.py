@@ -19,7 +19,7 @@ from .metrics import ProjectRecord, compute
 from .pdf import PdfFailed, PdfUnavailable, convert_to_pdf
 from .problems import Problems, WorkbookError
 from .render import ReportTemplate, choose_template, load_templates
-from .schema import INDICATORS
+from .schema import INDICATORS, PROJECTS
 from .scorecard import TEMPLATE_NAME as SCORECARD_TEMPLATE, write_scorecards
 from .scoring import Scorecard, check_indicators
 from .summary import SummaryWrite, summary_sheet, write_summary
@@ -63,7 +63,7 @@ def check(workbook: str | Path, templates_dir: str | Path | None = None) -> Chec
     templates = load_templates(Path(templates_dir) if templates_dir else None)
     data = read_workbook(workbook, problems)
     validate(data, templates, problems)
-    check_indicators(data.get(INDICATORS), problems)
+    check_indicators(data.get(INDICATORS), problems, data.get(PROJECTS))
     return CheckResult(data, templates, problems)
 
 

@@ -5,11 +5,17 @@ Pure functions: rows of the indicators table in, a `Scorecard` out. The rules (d
 - 预算执行率: 10 × min(执行率, 1).
 - `≥` (正向) and `=`: full marks when actual ≥ target, else actual ÷ target × 分值.
 - `≤` (反向): full marks when actual ≤ target, else (1 − (actual − target) ÷ target) × 分值, 0 from 2 × target.
+- Values are compared as the accountant sees them in Excel (quantities.py): 93% typed in a cell is 93 %,
+  whichever way Excel stores it; a number without a unit is taken in the other value's unit as it stands.
+- 时效 (a target that is a day: 12月底前, 年底前, 2021-10-31): full marks when the actual day is not later; a
+  late completion scores 0, or the 自评得分 given, and is pointed out in a warning.
 - qualitative (a target with no number): the given 自评得分; outside the MoF range of its 实际完成值
   (达成 80–100%, 部分达成 60–80%, 未达成 0–60% of 分值) is a warning.
 - a 自评得分 given for a quantitative indicator overrides the computed score (0 ≤ score ≤ 分值).
 - scores are rounded half-up to two decimals and never exceed 分值.
-- total = 预算执行率 score + indicator scores; 优 ≥ 90, 良 80–<90, 中 60–<80, 差 < 60.
+- total = 预算执行率 score + indicator scores; when the indicators' 分值 do not add up to 90, their part is
+  scaled to 90 (sum × 90 ÷ 分值合计, rounded to two decimals) so that the total is out of 100; 优 ≥ 90,
+  良 80–<90, 中 60–<80, 差 < 60.
 
 `check_indicators` turns every rule broken into a located problem; `score_project` scores one project and
 reports nothing (the run has checked the workbook before it scores).
@@ -17,14 +23,15 @@ reports nothing (the run has checked the workbook before it scores).
 
 from __future__ import annotations
 
-import re
-import unicodedata
+import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from .problems import Problems
-from .schema import LEVEL1, LEVEL2
+from .quantities import (EQ, LE, LT, Deadline, Quantity, UnitMismatch, chinese_day, comparable, met_on_time,
+                         parse_deadline, parse_quantity, plain as _plain)
 from .reading import ROW, Table
+from .schema import LEVEL1, LEVEL2
 
 EXECUTION_WEIGHT = Decimal(10)  # 预算执行率 分值
 INDICATOR_WEIGHTS = Decimal(90)  # what the indicators' 分值 add up to (产出 50, 效益 30, 满意度 10)
@@ -34,84 +41,6 @@ GRADES = ((Decimal(90), "优"), (Decimal(80), "良"), (Decimal(60), "中"), (Dec
 BANDS = {"达成": (Decimal("0.8"), Decimal(1)), "部分达成": (Decimal("0.6"), Decimal("0.8")),
          "未达成": (Decimal(0), Decimal("0.6"))}
 CENT = Decimal("0.01")
-
-GE, LE, EQ, GT, LT = "≥", "≤", "=", ">", "<"
-_SYMBOLS = {">=": GE, "≥": GE, "≧": GE, "<=": LE, "≤": LE, "≦": LE, "==": EQ, "=": EQ, ">": GT, "<": LT}
-_WORDS = {"不低于": GE, "不少于": GE, "不小于": GE, "大于等于": GE, "不高于": LE, "不超过": LE, "不大于": LE,
-          "小于等于": LE}
-# A number, then a unit that holds no digit (a target such as "2021年12月底前" is not a quantity).
-_QUANTITY = re.compile(r"(?P<op>>=|<=|==|[≥≧≤≦=><])?(?P<num>[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[+-]?\.\d+)"
-                       r"(?P<unit>\D*)")
-_AT_LEAST_WORDS = ("及以上", "以上")  # "95%以上" is ≥ 95%
-_AT_MOST_WORDS = ("及以下", "以下", "以内")
-_APPROX_WORDS = ("左右",)
-_MONEY_UNITS = {"元": Decimal(1), "千元": Decimal(1000), "万元": Decimal(10000), "亿元": Decimal(100000000)}
-
-
-@dataclass(frozen=True)
-class Quantity:
-    """A target or an actual value: `≥7000件` is (≥, 7000, 件)."""
-
-    op: str | None  # ≥ ≤ = > <, None when none was written
-    value: Decimal
-    unit: str  # as written after the number, "" when none
-    text: str  # the value and unit as written, without the operator: "7000件"
-
-
-def parse_quantity(text: object) -> Quantity | None:
-    """`≥7000件`, `>=95%`, `＜＝40万元`, `100%`, `7,126 件`, `95%以上` → a Quantity; a text without a number
-    (a qualitative target such as 正常运行, or 达成) → None."""
-    if text is None:
-        return None
-    folded = unicodedata.normalize("NFKC", str(text))
-    folded = re.sub(r"\s+", "", folded)
-    word_op = None
-    for word, op in _WORDS.items():
-        if folded.startswith(word):
-            folded, word_op = folded[len(word):], op
-            break
-    match = _QUANTITY.fullmatch(folded)
-    if match is None:
-        return None
-    op = _SYMBOLS.get(match["op"]) if match["op"] else word_op
-    unit = match["unit"]
-    for words, implied in ((_AT_LEAST_WORDS, GE), (_AT_MOST_WORDS, LE), (_APPROX_WORDS, None)):
-        for word in words:
-            if unit.endswith(word):
-                unit = unit[: -len(word)]
-                op = op or implied
-    if unit[:1] in ("余", "多") and len(unit) > 1:  # "7000余件": about 7000 件
-        unit = unit[1:]
-    number = match["num"].replace(",", "")
-    return Quantity(op, Decimal(number), unit, _plain(Decimal(number)) + unit)
-
-
-class UnitMismatch(Exception):
-    pass
-
-
-def comparable(actual: Quantity, target: Quantity) -> tuple[Decimal, Decimal]:
-    """The actual and target values in one unit: 万元 and 元 convert; a value with no unit takes the other's.
-
-    An actual with no unit against a % target, at most 1 while the target is above 1, is a fraction: Excel
-    stores a cell shown as 96% as 0.96, and the reader gives it as "0.96". Likewise a target with no unit, at
-    most 1, against a % actual above 1 (=100% typed without an apostrophe is a formula whose value is 1).
-    """
-    a, t = actual.value, target.value
-    if actual.unit == target.unit:
-        return a, t
-    if actual.unit in _MONEY_UNITS and target.unit in _MONEY_UNITS:
-        return a * _MONEY_UNITS[actual.unit], t * _MONEY_UNITS[target.unit]
-    if not actual.unit:
-        if target.unit == "%" and abs(a) <= 1 < abs(t):
-            return a * 100, t
-        return a, t
-    if not target.unit:
-        if actual.unit == "%" and abs(t) <= 1 < abs(a):
-            return a, t * 100  # a target typed as =100% in Excel: the formula's value, 1
-        return a, t
-    raise UnitMismatch(f"年度指标值的单位是“{target.unit}”，实际完成值的单位是“{actual.unit}”")
-
 
 @dataclass(frozen=True)
 class Indicator:
@@ -169,16 +98,42 @@ class Scorecard:
         return sum((i.weight for i in self.indicators), Decimal(0))
 
     @property
+    def indicator_total(self) -> Decimal:
+        """The indicators' scores added up, before any scaling."""
+        return sum((i.score for i in self.indicators), Decimal(0))
+
+    @property
+    def scaled(self) -> bool:
+        """The indicators' 分值 do not add up to 90: their part of the total is scaled to 90."""
+        return self.weight_total not in (0, INDICATOR_WEIGHTS)
+
+    @property
+    def indicator_part(self) -> Decimal:
+        """The indicators' part of the total: their sum, scaled to 90 when their 分值 add up to something else."""
+        if not self.scaled:
+            return self.indicator_total
+        return round_score(self.indicator_total * INDICATOR_WEIGHTS / self.weight_total)
+
+    @property
     def full_marks(self) -> Decimal:
-        return EXECUTION_WEIGHT + self.weight_total
+        return EXECUTION_WEIGHT + (INDICATOR_WEIGHTS if self.scaled else self.weight_total)
 
     @property
     def total(self) -> Decimal:
-        return self.execution_score + sum((i.score for i in self.indicators), Decimal(0))
+        return self.execution_score + self.indicator_part
 
     @property
     def grade(self) -> str:
         return grade(self.total)
+
+    @property
+    def scaling_note(self) -> str:
+        """How the indicators' part was scaled, for the 自评表; "" when it was not."""
+        if not self.scaled:
+            return ""
+        return (f"各指标分值合计{_plain(self.weight_total)}分，按{_plain(INDICATOR_WEIGHTS)}分折算："
+                f"{_plain(self.indicator_total)} × {_plain(INDICATOR_WEIGHTS)} ÷ {_plain(self.weight_total)} = "
+                f"{_plain(self.indicator_part)}")
 
     @property
     def execution_how(self) -> str:
@@ -207,8 +162,10 @@ def execution_score(rate: Decimal | None) -> Decimal:
     return round_score(EXECUTION_WEIGHT * min(rate, Decimal(1)))
 
 
-def score_indicator(indicator: Indicator) -> tuple[IndicatorScore, list[Issue]]:
-    """One indicator's score, how it was worked out, and the rules it breaks."""
+def score_indicator(indicator: Indicator, year: int | None = None, report_date: dt.date | None = None
+                    ) -> tuple[IndicatorScore, list[Issue]]:
+    """One indicator's score, how it was worked out, and the rules it breaks. `year` (the budget year) and
+    `report_date` place deadlines written without a year (quantities.parse_deadline)."""
     issues: list[Issue] = []
     weight = indicator.weight if indicator.weight is not None else Decimal(0)
     if weight < 0:
@@ -221,38 +178,84 @@ def score_indicator(indicator: Indicator) -> tuple[IndicatorScore, list[Issue]]:
             "indicator-score-range", True, "自评得分",
             f"自评得分 {_plain(given)} 超出范围：应在 0 到分值 {_plain(weight)} 之间。请改正，或清空由程序按公式计算。", given))
         given = None
-    full = _plain(weight)
-    target = parse_quantity(indicator.target)
-
     if indicator.target is None:  # the reader has reported the empty required cell
         return _given_or_zero(indicator, weight, given, "未填写年度指标值"), issues
+    year = year or (report_date or dt.date.today()).year
+    deadline = parse_deadline(indicator.target, year)
+    if deadline is not None:
+        return _score_deadline(indicator, weight, given, deadline, year, report_date, issues), issues
+    target = parse_quantity(indicator.target)
+    if target is None:
+        return _score_qualitative(indicator, weight, given, issues), issues
+    return _score_quantity(indicator, weight, given, target, issues), issues
 
-    if target is None:  # qualitative
-        if given is None:
-            if indicator.score is None:
-                issues.append(Issue(
-                    "indicator-score-missing", True, "自评得分",
-                    f"“{indicator.name or ''}”是定性指标（年度指标值“{indicator.target}”不是数字），须填写自评得分："
-                    "达成 得分值的 80%–100%，部分达成 60%–80%，未达成 0–60%。", None))
-            return IndicatorScore(indicator, weight, round_score(Decimal(0)), "定性指标，未填写有效的自评得分，0 分",
-                                  qualitative=True), issues
-        score = _cap(round_score(given), weight)
-        label = (indicator.actual or "").strip()
-        band = BANDS.get(label)
-        how = f"定性指标，{label + '，' if label else ''}自评得分 {_plain(score)}"
-        if band is not None:
-            low, high = round_score(band[0] * weight), round_score(band[1] * weight)
-            how += f"（{label}为 {_plain(low)}–{_plain(high)} 分）"
-            if not low <= given <= high:
-                issues.append(Issue(
-                    "indicator-score-band", False, "自评得分",
-                    f"实际完成值为“{label}”，按财政部规则自评得分应在 {_plain(low)}–{_plain(high)} 分之间（分值 {full} 的 "
-                    f"{_plain(band[0] * 100)}%–{_plain(band[1] * 100)}%），填写的是 {_plain(given)}。请核对得分或实际完成值。",
-                    given))
-        return IndicatorScore(indicator, weight, score, how, qualitative=True, overridden=True), issues
 
+def _score_qualitative(indicator: Indicator, weight: Decimal, given: Decimal | None, issues: list[Issue]
+                       ) -> IndicatorScore:
+    if given is None:
+        if indicator.score is None:
+            issues.append(Issue(
+                "indicator-score-missing", True, "自评得分",
+                f"“{indicator.name or ''}”是定性指标（年度指标值“{indicator.target}”不是数字），须填写自评得分："
+                "达成 得分值的 80%–100%，部分达成 60%–80%，未达成 0–60%。", None))
+        return IndicatorScore(indicator, weight, round_score(Decimal(0)), "定性指标，未填写有效的自评得分，0 分",
+                              qualitative=True)
+    score = _cap(round_score(given), weight)
+    label = (indicator.actual or "").strip()
+    band = BANDS.get(label)
+    how = f"定性指标，{label + '，' if label else ''}自评得分 {_plain(score)}"
+    if band is not None:
+        low, high = round_score(band[0] * weight), round_score(band[1] * weight)
+        how += f"（{label}为 {_plain(low)}–{_plain(high)} 分）"
+        if not low <= given <= high:
+            issues.append(Issue(
+                "indicator-score-band", False, "自评得分",
+                f"实际完成值为“{label}”，按财政部规则自评得分应在 {_plain(low)}–{_plain(high)} 分之间（分值 {_plain(weight)} 的 "
+                f"{_plain(band[0] * 100)}%–{_plain(band[1] * 100)}%），填写的是 {_plain(given)}。请核对得分或实际完成值。",
+                given))
+    return IndicatorScore(indicator, weight, score, how, qualitative=True, overridden=True)
+
+
+def _score_deadline(indicator: Indicator, weight: Decimal, given: Decimal | None, deadline: Deadline, year: int,
+                    report_date: dt.date | None, issues: list[Issue]) -> IndicatorScore:
+    """A 时效 target: the actual day against the last day the target allows."""
+    target, full = str(indicator.target).strip(), _plain(weight)
     if indicator.actual is None:  # the reader has reported the empty required cell
-        return _given_or_zero(indicator, weight, given, "未填写实际完成值"), issues
+        return _given_or_zero(indicator, weight, given, "未填写实际完成值")
+    actual = str(indicator.actual).strip()
+    if met_on_time(actual):
+        computed, how = weight, f"实际完成值“{actual}”，按期完成，满分 {full}"
+    else:
+        done = parse_deadline(indicator.actual, year, report_date, actual=True)
+        if done is None:
+            if given is None and indicator.score is None:
+                issues.append(Issue(
+                    "indicator-actual-invalid", True, "实际完成值",
+                    f"年度指标值“{target}”是完成时限（{chinese_day(deadline.day)}前），实际完成值“{actual}”应为完成日期"
+                    "（如 2021年12月20日、12月底）或“按期完成”；或在“自评得分”中填写得分。", actual))
+            return _given_or_zero(indicator, weight, given, f"实际完成值“{actual}”不是日期")
+        when = f"{chinese_day(done.day)}{'，未写年份，按报告日期推定' if done.year_inferred else ''}"
+        if done.day <= deadline.day:
+            computed, how = weight, f"{actual}（{when}）不晚于 {target}（{chinese_day(deadline.day)}），满分 {full}"
+        else:
+            computed, how = Decimal(0), f"{actual}（{when}）晚于 {target}（{chinese_day(deadline.day)}），逾期 0 分"
+            issues.append(Issue(
+                "indicator-late", False, "实际完成值",
+                f"实际完成值“{actual}”（{when}）晚于年度指标值“{target}”（{chinese_day(deadline.day)}）：逾期完成不得满分，"
+                + (f"采用填写的自评得分 {_plain(given)}。" if given is not None else "按 0 分计；如有理由，可在“自评得分”中填写得分。")
+                + ("如果不是逾期，请写明完成日期的年份，如“2021年1月底”。" if done.year_inferred else ""), actual))
+    computed = _cap(round_score(computed), weight)
+    if given is not None:
+        score = _cap(round_score(given), weight)
+        return IndicatorScore(indicator, weight, score, f"采用填写的自评得分 {_plain(score)}（按时限：{how}）",
+                              overridden=True, computed=computed)
+    return IndicatorScore(indicator, weight, computed, how, computed=computed)
+
+
+def _score_quantity(indicator: Indicator, weight: Decimal, given: Decimal | None, target: Quantity,
+                    issues: list[Issue]) -> IndicatorScore:
+    if indicator.actual is None:  # the reader has reported the empty required cell
+        return _given_or_zero(indicator, weight, given, "未填写实际完成值")
     actual = parse_quantity(indicator.actual)
     if actual is None:
         if given is None:
@@ -261,24 +264,50 @@ def score_indicator(indicator: Indicator) -> tuple[IndicatorScore, list[Issue]]:
                     "indicator-actual-invalid", True, "实际完成值",
                     f"年度指标值“{indicator.target}”是定量指标，实际完成值“{indicator.actual}”应为数字（可带单位），"
                     f"如 {target.text}；或在“自评得分”中填写得分。", indicator.actual))
-            return IndicatorScore(indicator, weight, round_score(Decimal(0)), "实际完成值不是数字，0 分"), issues
-        return _given_or_zero(indicator, weight, given, f"实际完成值“{indicator.actual}”"), issues
+            return IndicatorScore(indicator, weight, round_score(Decimal(0)), "实际完成值不是数字，0 分")
+        return _given_or_zero(indicator, weight, given, f"实际完成值“{indicator.actual}”")
     try:
         a, t = comparable(actual, target)
     except UnitMismatch as exc:
         issues.append(Issue("indicator-unit-mismatch", True, "实际完成值",
                             f"{exc}，无法比较。请统一单位（万元与元可以混用）。", indicator.actual))
-        return _given_or_zero(indicator, weight, given, "单位不一致"), issues
-
-    # An actual written without a unit is shown in the target's (a 0.96 from a percent cell as 96%).
+        return _given_or_zero(indicator, weight, given, "单位不一致")
+    issues.extend(_unit_notes(actual, target, indicator))
+    # An actual written without a unit is shown in the target's.
     a_text = actual.text if actual.unit or not target.unit else _plain(a) + target.unit
     computed, how = _formula(target.op or EQ, a, t, a_text, target.text, weight)
     computed = _cap(round_score(computed), weight)
     if given is not None:
         score = _cap(round_score(given), weight)
         return IndicatorScore(indicator, weight, score, f"采用填写的自评得分 {_plain(score)}（按公式：{how}）",
-                              overridden=True, computed=computed), issues
-    return IndicatorScore(indicator, weight, computed, how, computed=computed), issues
+                              overridden=True, computed=computed)
+    return IndicatorScore(indicator, weight, computed, how, computed=computed)
+
+
+def _unit_notes(actual: Quantity, target: Quantity, indicator: Indicator) -> list[Issue]:
+    """Warnings where a value's unit cannot be known, or where a cell's format rounds what it shows."""
+    notes = []
+    pairs = (("实际完成值", actual, target, indicator.actual), ("年度指标值", target, actual, indicator.target))
+    for column, value, other, written in pairs:
+        if value.shown is not None:
+            notes.append(Issue(
+                "indicator-display-rounded", False, column,
+                f"单元格显示为“{value.text}”，其中存储的数值是 {_plain(value.value)}{value.unit}，得分按存储的数值计算。"
+                "如果应以显示的数为准，请直接填写该数。", written))
+        if value.unit or other.unit != "%":
+            continue
+        whole = _plain(value.value * 100)
+        if not value.known:
+            notes.append(Issue(
+                "indicator-unit-unknown", False, column,
+                f"{column}是数字 {_plain(value.value)}，但这种文件不记录单元格格式，无法知道它在 Excel 中是否显示为百分数；"
+                f"按 {_plain(value.value)}% 计算。如果是 {whole}%，请在单元格中写成“{whole}%”。", written))
+        elif abs(value.value) <= 1 < abs(other.value):
+            notes.append(Issue(
+                "indicator-unit-unknown", False, column,
+                f"{column} {_plain(value.value)} 没有单位，按 {_plain(value.value)}% 与 {other.text} 比较。"
+                f"如果是 {whole}%，请填写“{whole}%”，或把单元格设为百分比格式。", written))
+    return notes
 
 
 def _formula(op: str, a: Decimal, t: Decimal, a_text: str, t_text: str, weight: Decimal) -> tuple[Decimal, str]:
@@ -320,16 +349,6 @@ def _cap(score: Decimal, weight: Decimal) -> Decimal:
     return max(min(score, round_score(weight)), round_score(Decimal(0)))
 
 
-def _plain(value: Decimal, digits: int | None = None) -> str:
-    """A number as written in a table: no trailing zeros ("20", "18.57", "7.5")."""
-    if digits is not None:
-        value = value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
-    text = format(value, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
-
-
 # ------------------------------------------------------------------------------------------- the table
 
 def indicators_of(table: Table | None, project_id: str) -> list[Indicator]:
@@ -352,14 +371,17 @@ def score_project(record, table: Table | None) -> Scorecard | None:
         return None
     rate = record.figures.execution_rate
     card = Scorecard(record.project_id, rate, execution_score(rate))
-    card.indicators = [score_indicator(i)[0] for i in indicators]
+    year, report_date = getattr(record, "year", None), getattr(record, "report_date", None)
+    card.indicators = [score_indicator(i, year, report_date)[0] for i in indicators]
     return card
 
 
-def check_indicators(table: Table | None, problems: Problems) -> None:
-    """Every rule of the 绩效指标 sheet broken, as located problems (errors stop the run, warnings do not)."""
+def check_indicators(table: Table | None, problems: Problems, projects: Table | None = None) -> None:
+    """Every rule of the 绩效指标 sheet broken, as located problems (errors stop the run, warnings do not).
+    `projects` (the 项目 table) gives each project's budget year and report date, for deadlines."""
     if table is None:
         return
+    when = _project_dates(projects)
     weights: dict[str, Decimal] = {}
     first_row: dict[str, int] = {}
     for record in table.frame.to_dict("records"):
@@ -373,11 +395,18 @@ def check_indicators(table: Table | None, problems: Problems) -> None:
             problems.warning("indicator-level-unknown",
                              f"二级指标“{indicator.level2}”不是标准名称（{'、'.join(LEVEL2)}）。请核对是否写错。",
                              cell=table.cell("二级指标", indicator.row), value=indicator.level2, **where)
-        _, issues = score_indicator(indicator)
+        result, issues = score_indicator(indicator, *when.get(indicator.project_id, (None, None)))
         for issue in issues:
             add = problems.error if issue.error else problems.warning
             add(issue.code, issue.message, cell=table.cell(issue.column, indicator.row),
                 value=_plain(issue.value) if isinstance(issue.value, Decimal) else issue.value, **where)
+        complete = indicator.target is not None and indicator.actual is not None and not any(i.error for i in issues)
+        if complete and result.score < result.weight and not (indicator.deviation or "").strip():
+            problems.warning(
+                "indicator-deviation-missing",
+                f"“{indicator.name or ''}”得分 {_plain(result.score)}，低于分值 {_plain(result.weight)}，但没有填写偏差原因。"
+                "自评表要求写明偏差原因分析及改进措施，请在“偏差原因”中填写。",
+                cell=table.cell("偏差原因", indicator.row), value=_plain(result.score), **where)
         if indicator.project_id is not None:
             weights[indicator.project_id] = weights.get(indicator.project_id, Decimal(0)) + (indicator.weight or 0)
             first_row.setdefault(indicator.project_id, indicator.row)
@@ -386,8 +415,14 @@ def check_indicators(table: Table | None, problems: Problems) -> None:
             problems.warning(
                 "weights-sum",
                 f"项目“{pid}”的绩效指标分值合计为 {_plain(total)}，通常应为 {_plain(INDICATOR_WEIGHTS)}"
-                f"（产出 50、效益 30、满意度 10，加预算执行率 10 分共 100 分）。总分按实际分值相加，满分为 "
-                f"{_plain(total + EXECUTION_WEIGHT)}。请核对各指标的分值。",
+                f"（产出 50、效益 30、满意度 10，加预算执行率 10 分共 100 分）。总分和等级按 100 分制计算："
+                f"指标得分合计 × {_plain(INDICATOR_WEIGHTS)} ÷ {_plain(total)}，自评表中写明折算。请核对各指标的分值。",
                 sheet=table.title, cell=table.cell("分值", first_row[pid]), value=_plain(total),
             )
 
+
+def _project_dates(projects: Table | None) -> dict[str, tuple[int | None, dt.date | None]]:
+    if projects is None:
+        return {}
+    frame = projects.frame
+    return {pid: (year, day) for pid, year, day in zip(frame["项目编号"], frame["预算年度"], frame["报告日期"])}

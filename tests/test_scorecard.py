@@ -67,7 +67,8 @@ def test_the_template_is_a_landscape_a4_table_with_chinese_fonts():
     assert texts[0][:3] == ["项目名称", "项目名称", "{{ 项目名称 }}"]
     assert ["{%tr for 行 in 指标 %}"] * 8 == texts[10][1:] and texts[12][1] == "{%tr endfor %}"
     assert texts[9][1:] == ["一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分", "偏差原因分析及改进措施"]
-    assert texts[-1][0] == "总分"
+    assert texts[-4][0] == "总分"  # then the scaling note's rows, shown only when the 分值 do not add up to 90
+    assert [t[0] for t in texts[-3:]] == ["{%tr if 折算说明 %}", "注：{{ 折算说明 }}。", "{%tr endif %}"]
 
 
 def test_the_build_script_reproduces_the_template(tmp_path):
@@ -122,7 +123,7 @@ def test_the_sample_scorecard_table(sample_run):
     assert [m for _, m in (row[2] for row in indicators)] == [
         "restart", "continue", None, "restart", "continue", None, None, None, None]
     assert all(row[0][1] == "continue" for row in indicators) and rows[9][0] == ("绩效指标", "restart")
-    assert texts[-1][0] == "总分" and texts[-1][6:] == ["100", "96.73", "自评等级：优"]
+    assert texts[-1][0] == "总分" and texts[-1][6:] == ["100", "96.73", "自评等级：优"]  # no scaling note: 分值 add up to 90
 
 
 def test_the_summary_has_scores_and_grades(sample_run):

@@ -72,10 +72,11 @@ def test_an_actual_without_a_unit_takes_the_targets():
     assert comparable(parse_quantity("7126件"), parse_quantity("≥7000")) == (D(7126), D(7000))
 
 
-def test_percent_cells_read_as_fractions_are_percentages():
-    # A cell shown as 96% is stored as 0.96; =100% typed without an apostrophe is a formula worth 1.
-    assert comparable(parse_quantity("0.96"), parse_quantity("≥95%")) == (D("96.00"), D(95))
-    assert comparable(parse_quantity("75%"), parse_quantity("1")) == (D(75), D(100))
+def test_a_bare_number_is_never_rescaled_by_its_size():
+    # 0.96 typed as text (or in a General cell) is 0.96, in the other value's unit; a cell shown as 96% comes
+    # from the reader as CellText("96%"), see test_typed_values.py
+    assert comparable(parse_quantity("0.96"), parse_quantity("≥95%")) == (D("0.96"), D(95))
+    assert comparable(parse_quantity("75%"), parse_quantity("1")) == (D(75), D(1))
 
 
 # ------------------------------------------------------------------------------------------ ≥ and =
@@ -291,6 +292,7 @@ def test_check_reports_located_problems(tmp_path):
         ("indicator-score-missing", "H3", "错误"),
         ("indicator-score-range", "H4", "错误"),
         ("indicator-score-band", "H5", "警告"),
+        ("indicator-deviation-missing", "I5", "警告"),  # 19 of 20 with no 偏差原因
         ("cell-missing", "F6", "错误"),
         ("weights-sum", "G2", "警告"),  # 40 + 20 + 10 + 20 + 5 = 95
     }

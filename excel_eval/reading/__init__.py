@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from loguru import logger
+
 from ..problems import Problems
 from ..schema import INPUT_SHEETS, Sheet, sheet_matches
 from .engines import ENGINES, open_engine, open_workbook
@@ -24,6 +26,7 @@ from .facts import CellFacts, cell_facts_stream
 from .package import check_package
 from .raw import RawSheet
 from .sheets import HEADER_SEARCH_ROWS, ROW, Table, read_sheet
+from .styles import NO_STYLES, BookStyles, book_styles
 
 __all__ = ["ENGINES", "HEADER_SEARCH_ROWS", "ROW", "RawSheet", "Table", "WorkbookData", "check_package",
            "open_workbook", "read_sheet", "read_workbook"]
@@ -55,7 +58,8 @@ def read_workbook(path: str | Path, problems: Problems, engine: str = "auto") ->
         engine = "stream" if _sheet_xml_size(path) > STREAM_FROM_BYTES else "calamine"
     names, load = open_engine(path, engine)
     titles = {sheet.name: next((t for t in names if sheet_matches(sheet, t)), None) for sheet in INPUT_SHEETS}
-    facts = cell_facts_stream(path, [t for t in titles.values() if t])
+    styles = _styles(path)
+    facts = cell_facts_stream(path, [t for t in titles.values() if t], styles.meaningful)
     tables: dict[str, Table] = {}
     for sheet in INPUT_SHEETS:
         title = titles[sheet.name]
@@ -71,10 +75,19 @@ def read_workbook(path: str | Path, problems: Problems, engine: str = "auto") ->
         raw = load(title)
         found = facts.get(title, CellFacts())
         _apply_facts(raw, found)
-        table = read_sheet(raw, sheet, problems, found.uncached)
+        table = read_sheet(raw, sheet, problems, found, styles)
         if table is not None:
             tables[sheet.name] = table
     return WorkbookData(path, tables)
+
+
+def _styles(path: Path) -> BookStyles:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return book_styles(zf)
+    except (KeyError, ValueError, zipfile.BadZipFile) as exc:  # the engine reports a damaged package
+        logger.debug("styles of {} not read: {!r}", path, exc)
+        return NO_STYLES
 
 
 def _apply_facts(raw: RawSheet, facts: CellFacts) -> None:

@@ -12,13 +12,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 import numpy as np
 
 from .. import money
 from ..schema import AMOUNT, DATE, INTEGER, TEXT, Column
+from .cells import shown
+from .numfmt import NumberFormat
 
 EXCEL_ERROR = re.compile(r"#(?:REF!|VALUE!|DIV/0!|N/A|NAME\?|NULL!|NUM!|SPILL!|CALC!|GETTING_DATA)")
 _FAST_FEN_LIMIT = 1e13  # fen; above it the per-cell rule checks the 1 万亿元 ceiling
@@ -26,27 +28,44 @@ _FAST_FEN_LIMIT = 1e13  # fen; above it the per-cell rule checks the 1 万亿元
 
 @dataclass(frozen=True)
 class Issue:
-    """A cell that cannot be converted: its index in the column, the problem's code and message."""
+    """A cell that cannot be converted (or, with `error` False, one to point out): its index in the column,
+    the problem's code and message."""
 
     index: int
     code: str
     message: str
+    error: bool = True
 
 
-def convert_column(values: list, column: Column, unit: str = "元") -> tuple[list, list[Issue]]:
+@dataclass(frozen=True)
+class Formats:
+    """What the file says about a column's cells besides their values."""
+
+    by_index: dict[int, NumberFormat] = field(default_factory=dict)  # cells whose format changes their meaning
+    recorded: bool = True  # the file records number formats (.xlsx, .xls, .ods); an .xlsb's are not read
+    date1904: bool = False  # date serial numbers count from 1904
+
+
+PLAIN = Formats()
+
+
+def convert_column(values: list, column: Column, unit: str = "元", formats: Formats = PLAIN
+                   ) -> tuple[list, list[Issue]]:
     """The column's values converted (None for blank or unreadable cells) and the issues, in row order.
     A blank cell of a required column is an issue; `unit` is the amount unit of the column's header."""
     name = column.name
     if column.kind == AMOUNT:
         out, issues = _amounts(values, unit, name)
     elif column.kind == TEXT:
-        out, issues = _texts(values, name)
+        out, issues = _texts(values, name, formats)
     elif column.kind == DATE:
-        out, issues = _dates(values, name)
+        out, issues = _dates(values, name, formats.date1904)
     else:
         out, issues = _per_cell(values, column)
+    if formats.by_index and column.kind != TEXT:
+        issues = sorted(issues + _format_issues(values, column, unit, formats), key=lambda issue: issue.index)
     if column.required:
-        unreadable = {issue.index for issue in issues}
+        unreadable = {issue.index for issue in issues if issue.error}
         missing = [Issue(i, "cell-missing", f"“{name}”是必填项，不能为空，请填写。")
                    for i, v in enumerate(out) if v is None and i not in unreadable]
         if missing:
@@ -91,11 +110,16 @@ def _amounts(values: list, unit: str, name: str) -> tuple[list, list[Issue]]:
     return out, issues
 
 
-def _texts(values: list, name: str) -> tuple[list, list[Issue]]:
+def _texts(values: list, name: str, formats: Formats) -> tuple[list, list[Issue]]:
     out: list = [None] * len(values)
     issues = []
+    by_index = formats.by_index
     for i, v in enumerate(values):
-        if type(v) is str:
+        kind = type(v)
+        if kind is float or kind is int:
+            out[i] = shown(v, by_index.get(i), formats.recorded)
+            continue
+        if kind is str:
             text = v.strip()
             if not text:
                 continue
@@ -108,7 +132,7 @@ def _texts(values: list, name: str) -> tuple[list, list[Issue]]:
     return out, issues
 
 
-def _dates(values: list, name: str) -> tuple[list, list[Issue]]:
+def _dates(values: list, name: str, date1904: bool) -> tuple[list, list[Issue]]:
     out: list = [None] * len(values)
     issues = []
     texts: dict[str, object] = {}  # the same date typed as text on many rows is parsed once
@@ -130,7 +154,7 @@ def _dates(values: list, name: str) -> tuple[list, list[Issue]]:
                         raise found
                     out[i] = found
                 else:
-                    out[i] = money.parse_date(v)
+                    out[i] = money.parse_date(v, date1904)
             except money.ValueProblem as exc:
                 issues.append(_invalid(i, "date-invalid", name, exc))
     return out, issues
@@ -141,6 +165,31 @@ def _date_or_problem(text: str):
         return money.parse_date(text)
     except money.ValueProblem as exc:
         return exc
+
+
+def _format_issues(values: list, column: Column, unit: str, formats: Formats) -> list[Issue]:
+    """Numbers of an amount or number column whose format says they are something else: a percent, an amount
+    in another unit, a scaled amount."""
+    issues = []
+    for i, fmt in formats.by_index.items():
+        value = values[i]
+        if type(value) not in (int, float) or not fmt.supported:
+            continue
+        text = fmt.show(value).strip()
+        if fmt.percent:
+            what = "金额" if column.kind == AMOUNT else "数字，如 10"
+            issues.append(Issue(i, f"{column.kind}-format", (
+                f"“{column.name}”显示为“{text}”（百分比格式），不是{what.split('，')[0]}。请填写{what}，"
+                "并把单元格格式改为“常规”或“数值”。")))
+        elif column.kind == AMOUNT and fmt.unit in money.UNITS and fmt.unit != unit:
+            issues.append(Issue(i, "amount-format", (
+                f"“{column.name}”显示为“{text}”，单位是{fmt.unit}，但表头的单位是{unit}。请把表头改为"
+                f"“{column.name}（{fmt.unit}）”，或改正单元格格式，使二者一致。")))
+        elif column.kind == AMOUNT and fmt.main and fmt.main.scale:
+            issues.append(Issue(i, "amount-format", (
+                f"“{column.name}”按千位缩放显示为“{text}”（格式 {fmt.code}），报告按单元格中存储的数值 "
+                f"{value} {unit} 计算。请核对金额，或把单元格格式改为“数值”。"), error=False))
+    return issues
 
 
 def _per_cell(values: list, column: Column) -> tuple[list, list[Issue]]:

@@ -25,19 +25,25 @@ _CELL_REF = re.compile(r"([A-Za-z]{1,3})(\d+)")
 
 @dataclass
 class CellFacts:
-    """What a value reader does not show: formulas with no cached value, and Excel error values (#REF!…),
-    which calamine reads as empty cells. Keys are (row, column), 1-based."""
+    """What a value reader does not show: formulas with no cached value, Excel error values (#REF!…), which
+    calamine reads as empty cells, and the style of each cell whose number format changes what its value reads
+    as (a percent, a unit; see numfmt). Keys are (row, column), 1-based."""
 
     uncached: dict[tuple[int, int], str] = field(default_factory=dict)
     errors: dict[tuple[int, int], str] = field(default_factory=dict)
+    styles: dict[tuple[int, int], int] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.uncached or self.errors or self.styles)
 
 
 _ERROR_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c\s([^>]*?\bt\s*=\s*[\"']e[\"'][^>]*)>(.*?)</(?:[A-Za-z_][\w.-]*:)?c>", re.S)
 _ERROR_VALUE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?v(?:\s[^>]*)?>(.*?)</", re.S)
 
 
-def cell_facts(path: Path, titles: list[str]) -> dict[str, CellFacts]:
-    """CellFacts of the sheets `titles`, in one extra pass over their XML (a byte search, not a parse)."""
+def cell_facts(path: Path, titles: list[str], styles: frozenset[int] = frozenset()) -> dict[str, CellFacts]:
+    """CellFacts of the sheets `titles`, in one extra pass over their XML (a byte search, not a parse);
+    `styles` are the cell styles whose cells are listed (see CellFacts.styles)."""
     facts: dict[str, CellFacts] = {}
     try:
         with zipfile.ZipFile(path) as zf:
@@ -48,16 +54,32 @@ def cell_facts(path: Path, titles: list[str]) -> dict[str, CellFacts]:
                     continue
                 data = zf.read(name)
                 found = CellFacts()
-                if _HAS_FORMULA.search(data):
+                if styles and _WITHOUT_REF.search(data):
+                    found.uncached, found.styles = _parse_sheet(data, styles)
+                elif _HAS_FORMULA.search(data):
                     found.uncached = _scan_sheet(data)
                 if b't="e"' in data or b"t='e'" in data:
                     found.errors = _error_cells(data)
-                if found.uncached or found.errors:
+                if styles and not found.styles:
+                    found.styles = _styled_cells(data, styles)
+                if found:
                     facts[title] = found
     except (KeyError, zipfile.BadZipFile, etree.XMLSyntaxError, DET.ParseError, ValueError,
             defusedxml.DefusedXmlException) as exc:
         logger.debug("cell scan skipped for {}: {!r}", path, exc)
     return facts
+
+
+def _styled_cells(data: bytes, styles: frozenset[int]) -> dict[tuple[int, int], int]:
+    """(row, column) -> style of every cell with one of `styles`, by a byte search for their s="…"."""
+    ids = b"|".join(str(i).encode() for i in sorted(styles))
+    pattern = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c\s([^>]*?\bs\s*=\s*[\"'](" + ids + rb")[\"'][^>]*)>")
+    cells = {}
+    for match in pattern.finditer(data):
+        ref = _ATTR_R.search(b" " + match.group(1))
+        if ref:
+            cells[(int(ref.group(2)), column_index(ref.group(1).decode()))] = int(match.group(2))
+    return cells
 
 
 def _error_cells(data: bytes) -> dict[tuple[int, int], str]:
@@ -96,7 +118,7 @@ def _scan_sheet(data: bytes) -> dict[tuple[int, int], str]:
         ref = _ATTR_R.search(data, cell_start, tag_end) if cell_start >= 0 else None
         if (ref is None or cell_end < 0 or data[tag_end - 1:tag_end] == b"/"
                 or data.find(close_cell, cell_start, match.start()) >= 0):
-            return _parse_sheet(data)  # not the plain layout Excel, WPS and LibreOffice write: parse it
+            return _parse_sheet(data)[0]  # not the plain layout Excel, WPS and LibreOffice write: parse it
         cached = value.search(data, match.end(), cell_end)
         kind = _ATTR_T.search(data, cell_start, tag_end)
         text_result = kind is not None and kind.group(1) in (b"str", b"inlineStr")
@@ -109,9 +131,12 @@ def _scan_sheet(data: bytes) -> dict[tuple[int, int], str]:
     return cells
 
 
-def _parse_sheet(data: bytes) -> dict[tuple[int, int], str]:
-    """_scan_sheet for any layout (cells without r="…", odd spacing), by parsing; no DTD is loaded."""
+def _parse_sheet(data: bytes, styles: frozenset[int] = frozenset()
+                 ) -> tuple[dict[tuple[int, int], str], dict[tuple[int, int], int]]:
+    """_scan_sheet and _styled_cells for any layout (cells without r="…", odd spacing), by parsing; no DTD is
+    loaded."""
     cells: dict[tuple[int, int], str] = {}
+    styled: dict[tuple[int, int], int] = {}
     tags = [f"{{{ns}}}row" for ns in MAIN_NS]
     parser = etree.iterparse(io.BytesIO(data), events=("end",), tag=tags, resolve_entities=False,
                              no_network=True, load_dtd=False, huge_tree=True)
@@ -126,6 +151,9 @@ def _parse_sheet(data: bytes) -> dict[tuple[int, int], str]:
             column = column_index(ref.group(1)) if ref else column + 1
             if ref:
                 row_number = int(ref.group(2))
+            style = cell.get("s")
+            if styles and style and style.strip().isdigit() and int(style) in styles:
+                styled[(row_number, column)] = int(style)
             formula = value = None
             for child in cell:
                 local = etree.QName(child).localname
@@ -141,7 +169,7 @@ def _parse_sheet(data: bytes) -> dict[tuple[int, int], str]:
         row.clear()
         while row.getprevious() is not None:
             del row.getparent()[0]
-    return cells
+    return cells, styled
 
 
 # --------------------------------------------------------------------------- formula and error facts, streamed
@@ -149,7 +177,7 @@ def _parse_sheet(data: bytes) -> dict[tuple[int, int], str]:
 _WITHOUT_REF = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:row|c)(?=[\s/>])(?![^>]*\sr\s*=)")
 
 
-def cell_facts_stream(path: str | Path, titles: list[str]) -> dict:
+def cell_facts_stream(path: str | Path, titles: list[str], styles: frozenset[int] = frozenset()) -> dict:
     """cell_facts in constant memory: the same byte scans (_scan_sheet, _error_cells), run on
     pieces of whole rows as the part is decompressed, instead of on the whole part read into memory (a ledger
     part of 120 MB costs cell_facts ~240 MiB). A sheet whose formula or error cells sit in rows or cells with
@@ -168,18 +196,20 @@ def cell_facts_stream(path: str | Path, titles: list[str]) -> dict:
                     for prefix, head, rows in sheet_chunks(part):
                         formulas = _HAS_FORMULA.search(rows) is not None
                         errors = b't="e"' in rows or b"t='e'" in rows
-                        if not (formulas or errors):
+                        if not (formulas or errors or styles):
                             continue
                         if _WITHOUT_REF.search(rows):
-                            found = cell_facts(path, [title]).get(title, CellFacts())
+                            found = cell_facts(path, [title], styles).get(title, CellFacts())
                             break
+                        if styles:
+                            found.styles.update(_styled_cells(rows, styles))
                         root = re.search(rb"<((?:[A-Za-z_][\w.-]*:)?worksheet)[\s>]", head)
                         closing = b"</" + prefix + b"sheetData></" + (root.group(1) if root else b"worksheet") + b">"
                         if formulas:
                             found.uncached.update(_scan_sheet(head + rows + closing))
                         if errors:
                             found.errors.update(_error_cells(rows))
-                if found.uncached or found.errors:
+                if found:
                     facts[title] = found
     except (KeyError, zipfile.BadZipFile, etree.XMLSyntaxError, DET.ParseError, ValueError,
             defusedxml.DefusedXmlException) as exc:

@@ -19,8 +19,10 @@ from openpyxl.utils import get_column_letter
 from .. import money
 from ..problems import ERROR, WARNING, Problems
 from ..schema import AMOUNT, DATE, INTEGER, TEXT, Sheet, normalize_name
-from .columns import Issue, convert_column
+from .columns import Formats, Issue, convert_column
+from .facts import CellFacts
 from .raw import RawSheet
+from .styles import NO_STYLES, BookStyles
 
 HEADER_SEARCH_ROWS = 10
 ROW = "_row"  # the Excel row number of a record, kept as a column of every frame
@@ -49,10 +51,11 @@ _SUBTOTAL, _TOTAL, _GRAND_TOTAL, _CUMULATIVE = 1, 2, 3, 0
 _FILLED_KINDS = (TEXT, DATE, INTEGER)  # vertically merged cells of these repeat; merged amounts are not copied
 
 
-def read_sheet(ws: RawSheet, sheet: Sheet, problems: Problems,
-               uncached: dict[tuple[int, int], str] | None = None) -> Table | None:
-    """Read one sheet. `uncached` holds the sheet's formula cells with no cached value (see cell_facts)."""
-    uncached = uncached or {}
+def read_sheet(ws: RawSheet, sheet: Sheet, problems: Problems, facts: CellFacts | None = None,
+               styles: BookStyles = NO_STYLES) -> Table | None:
+    """Read one sheet. `facts` holds what the values do not show (formulas with no cached value, the styles of
+    cells whose format matters; see facts.cell_facts), `styles` the workbook's number formats."""
+    facts = facts or CellFacts()
     stream = iter(ws.rows)
     rows = list(itertools.islice(stream, HEADER_SEARCH_ROWS))  # the header is in these
     header_index, positions, duplicates = _find_header(rows, sheet)
@@ -94,7 +97,7 @@ def read_sheet(ws: RawSheet, sheet: Sheet, problems: Problems,
     filled = [positions[c.name] for c in sheet.columns if c.kind in _FILLED_KINDS and c.name in positions]
     data_rows = _merged_filled(itertools.chain(rows[header_index + 1:], stream), ws.merged, header_index + 2, filled)
 
-    table.frame = _DataPhase(table, positions, uncached, problems).run(data_rows, header_index + 2)
+    table.frame = _DataPhase(table, positions, facts, styles, problems).run(data_rows, header_index + 2)
     return table
 
 
@@ -105,9 +108,10 @@ class _DataPhase:
     """The rows below the header into the table's columns: blank rows skipped, totals rows checked against the
     rows they cover, data rows converted a column at a time, problems reported in row order."""
 
-    def __init__(self, table: Table, positions: dict[str, int], uncached: dict[tuple[int, int], str],
+    def __init__(self, table: Table, positions: dict[str, int], facts: CellFacts, styles: BookStyles,
                  problems: Problems):
-        self.table, self.positions, self.uncached, self.problems = table, positions, uncached, problems
+        self.table, self.positions, self.problems = table, positions, problems
+        self.uncached, self.styled, self.styles = facts.uncached, facts.styles, styles
         self.present = [(c, positions[c.name]) for c in table.schema.columns if c.name in positions]
         self.names = [c.name for c in table.schema.columns] + [ROW]
         self.columns: dict[str, list] = {name: [] for name in self.names}
@@ -163,7 +167,8 @@ class _DataPhase:
         for order, (column, position) in enumerate(self.present):
             values = [v[position] if position < len(v) else None for _, v in data]
             formulas = self._formulas(rows, position)
-            out, issues = convert_column(values, column, self.table.units.get(column.name, "元"))
+            out, issues = convert_column(values, column, self.table.units.get(column.name, "元"),
+                                         self._formats(rows, position))
             if formulas:
                 issues = [i for i in issues if i.index not in formulas]
                 for index in formulas:
@@ -173,9 +178,16 @@ class _DataPhase:
             for issue in issues:
                 row = rows[issue.index]
                 value = formulas.get(issue.index, values[issue.index])
-                found.append((row, order, ERROR, issue.code, issue.message, self.table.cell(column.name, row), value))
+                found.append((row, order, ERROR if issue.error else WARNING, issue.code, issue.message,
+                              self.table.cell(column.name, row), value))
         for name in self.names:
             self.columns[name].extend(converted[name])
+
+    def _formats(self, rows: list[int], position: int) -> Formats:
+        styled, column = self.styled, position + 1
+        by_index = {i: self.styles.number_format(styled[(row, column)]) for i, row in enumerate(rows)
+                    if (row, column) in styled} if styled else {}
+        return Formats(by_index, self.styles.recorded, self.styles.date1904)
 
     def _formulas(self, rows: list[int], position: int) -> dict[int, str]:
         if not self.uncached:

@@ -27,12 +27,13 @@ from pathlib import Path
 
 import defusedxml.ElementTree as DET
 from lxml import etree
-from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
+from openpyxl.styles.numbers import is_date_format, is_timedelta_format
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH, from_excel, from_ISO8601
 
 from .package import MAIN_NS, relationship_id, workbook_part, workbook_rels
 from .raw import RawSheet, unescape as _unescape
+from .styles import format_codes
 
 CHUNK = 1 << 20  # bytes of decompressed XML scanned at a time
 _NOT_WORKSHEETS = ("/chartsheet", "/dialogsheet", "/xlMacrosheet", "/xlIntlMacrosheet")
@@ -107,26 +108,8 @@ def _date_styles(zf: zipfile.ZipFile, member: str | None) -> tuple[frozenset, fr
     decides it; b"" and None stand for a cell with no s when style 0 is one."""
     if member is None:
         return frozenset(), frozenset()
-    root = DET.fromstring(zf.read(member))
-    custom: dict[int, str] = {}
-    formats: list[int] = []
-    for element in root:
-        local = _local(element.tag)
-        if local == "numFmts":
-            for fmt in element:
-                try:
-                    custom[int(fmt.get("numFmtId", ""))] = fmt.get("formatCode", "")
-                except ValueError:
-                    pass
-        elif local == "cellXfs":
-            for xf in element:
-                try:
-                    formats.append(int(xf.get("numFmtId", 0)))
-                except ValueError:
-                    formats.append(0)
     dates, timedeltas = set(), set()
-    for index, fmt_id in enumerate(formats):
-        code = custom[fmt_id] if fmt_id in custom else BUILTIN_FORMATS.get(fmt_id)
+    for index, code in enumerate(format_codes(zf.read(member))):
         keys = (str(index).encode(), b"", None) if index == 0 else (str(index).encode(),)
         if is_date_format(code):
             dates.update(keys)
