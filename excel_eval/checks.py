@@ -129,12 +129,7 @@ def _check_figures(data: WorkbookData, problems: Problems) -> None:
                 **where,
             )
         if t["支出数"] < 0:
-            problems.error(
-                "spending-negative",
-                f"项目“{pid}”的支出明细合计为负数（{t['支出数'] / 100:,.2f} 元）：冲销金额大于支出。"
-                "请在“支出明细”表中核对这个项目的红字冲销（负数）行和金额单位。",
-                **where,
-            )
+            _spending_negative(data, pid, int(t["支出数"]), problems)
         elif t["支出数"] > t["到位数"]:
             problems.warning(
                 "spending-above-received",
@@ -142,6 +137,22 @@ def _check_figures(data: WorkbookData, problems: Problems) -> None:
                 "请核对：常见原因是“元”和“万元”混用（表头写的单位与填写的数字不一致）。",
                 **where,
             )
+
+
+def _spending_negative(data: WorkbookData, pid: str, total: int, problems: Problems) -> None:
+    """A project whose payments add up to less than zero, reported at the reversal rows that make it so."""
+    ledger = data.tables[DISBURSEMENTS.name]
+    reversals = [(row, amount) for p, amount, row in zip(ledger.frame["项目编号"], ledger.frame["金额"], ledger.frame[ROW])
+                 if p == pid and isinstance(amount, int) and amount < 0]
+    listed = "、".join(f"{ledger.cell('金额', row)}（{amount / 100:,.2f} 元）" for row, amount in reversals[:10])
+    more = f"等 {len(reversals)} 行" if len(reversals) > 10 else ""
+    first = reversals[0][0] if reversals else None
+    problems.error(
+        "spending-negative",
+        f"项目“{pid}”的支出明细合计为负数（{total / 100:,.2f} 元）：冲销金额大于支出。红字冲销（负数）的行是 "
+        f"{ledger.title}!{listed}{more}。请核对这些行的金额和金额单位，或补上被冲销的那笔支出。",
+        sheet=ledger.title, cell=ledger.cell("金额", first) if first else "", value=f"{total / 100:.2f}",
+    )
 
 
 def _check_dates(data: WorkbookData, problems: Problems) -> None:

@@ -96,7 +96,13 @@ def test_empty_required_cells(tmp_path):
 def test_payments_totalling_below_zero(tmp_path):
     sheets = standard_sheets()
     sheets["支出明细"].append(["P2", dt.date(2021, 12, 20), "-1,000.00", None, None, None, "红字冲销"])
-    assert found(tmp_path, sheets) == [("spending-negative", ERROR, "项目!A3")]
+    sheets["支出明细"].append(["P2", dt.date(2021, 12, 21), -50.5, None, None, None, "红字冲销"])
+    sheets["支出明细"].append(["P1", dt.date(2021, 12, 22), -5, None, None, None, "P1 的冲销，P1 合计仍为正"])
+    book = write_workbook(tmp_path / "账.xlsx", sheets)
+    [problem] = check(book).problems
+    # located at the first reversal of P2 (800 − 1,000 − 50.50 = −250.50), listing every reversal of P2 only
+    assert (problem.code, problem.location, problem.value) == ("spending-negative", "支出明细!C5", "-250.50")
+    assert "支出明细!C5（-1,000.00 元）、C6（-50.50 元）。" in problem.message and "C7" not in problem.message
 
 
 def test_spending_above_the_money_received_hints_at_wan(tmp_path):
