@@ -7,10 +7,13 @@ or `fractions.Fraction`. The README's section on computed sentences states the s
 Pieces (`pieces(record)`):
 
 - 区域: the most specific administrative level in the unit's name: 全省, 全区 (an autonomous region or a
-  district), 全市, 全州, 全县, 全镇, 全乡, 全街道; "" when the name holds none. A level is a name of 1–12 Chinese
-  characters ending in 省/市/州/县/区/镇/乡/街道, where the name holds none of 省市县区镇乡 (it may hold 州: 达州市,
-  广州市). Words that only look like one are skipped: 社区, 园区, 小区, 景区, 校区, 城区, 开发区, 高新区 … (_NOT_PLACES),
-  and a level followed by 场/政/民/域/村 … (市场监督管理局, 市政, 区域, 乡村; _NOT_AFTER).
+  district), 全市, 全州, 全县, 全镇, 全乡, 全街道; "" when the name holds none. A level is a name of 1–4 Chinese
+  characters (up to 12 for names with 族 or ending in 自治) that holds none of 省市县区镇乡 (it may hold 州: 达州市,
+  广州市), then 省/市/州/县/区/镇/乡/街道. It is looked for at the start (after 中共, 政协 …), right after another
+  level and after a character that ends an organ's name (局, 院, 会 …), not inside words. Words that only look like
+  a level are skipped: 社区, 园区, 小区, 景区, 校区, 开发区 … at the end of a match, 城市, 城区, 城镇 … as a whole
+  match (晋城市 and 东城区 are places), and a level followed by 场/政/域/村/建 … (市场监督管理局, 市政, 区域, 乡村,
+  城乡建设).
 - 到位率, 执行率: the rate as a percentage with at most two decimals, rounded half-up, except that the printed
   figure is on the same side of every boundary as the exact rate (执行率: 0, 60%, 90%, 100%, 110%; 到位率: 0,
   100%): when half-up rounding would reach or cross one, the rate is cut toward the exact value instead
