@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
+from . import sentences
 from .metrics import totals_by_project
 from .problems import Problems
 from .schema import BUDGET, DISBURSEMENTS, INDICATORS, NARRATIVE, PROJECT_TYPES, PROJECTS, default_template
@@ -29,6 +30,7 @@ def validate(data: WorkbookData, templates: dict, problems: Problems) -> None:
     if BUDGET.name in data.tables and DISBURSEMENTS.name in data.tables:
         _check_figures(data, problems)
         _check_dates(data, problems)
+        _check_wording(data, templates, problems)
     if NARRATIVE.name in data.tables:
         _check_sections(data, templates, problems)
 
@@ -175,8 +177,7 @@ def _check_sections(data: WorkbookData, templates: dict, problems: Problems) -> 
     templates = {n: t for n, t in templates.items() if getattr(t, "purpose", "报告") == "报告"}
     projects = data.tables[PROJECTS.name]
     narrative = data.tables[NARRATIVE.name]
-    names = {pid: record_template or default_template(kind) for pid, record_template, kind in
-             zip(projects.frame["项目编号"], projects.frame["报告模板"], projects.frame["项目类型"])}
+    names = _template_names(data)
     filled: dict[str, set[str]] = defaultdict(set)
     for pid, section, text, row in zip(narrative.frame["项目编号"], narrative.frame["栏目"], narrative.frame["内容"],
                                        narrative.frame[ROW]):
@@ -213,3 +214,86 @@ def _check_sections(data: WorkbookData, templates: dict, problems: Problems) -> 
                     sheet=narrative.title, value=section,
                 )
 
+
+def _template_names(data: WorkbookData) -> dict[str, str]:
+    """项目编号 -> the name of the report template it uses."""
+    frame = data.tables[PROJECTS.name].frame
+    return {pid: record_template or default_template(kind) for pid, record_template, kind in
+            zip(frame["项目编号"], frame["报告模板"], frame["项目类型"])}
+
+
+# Words that praise how money was used, in a clause of a default text that also speaks of money.
+_MONEY_WORDS = re.compile(r"资金|经费|开支|支付|支出|使用")
+_PRAISE_WORDS = re.compile(r"及时|有效|合理|合规|规范|安全")
+_CLAUSE = re.compile(r"[^，,。；;！？\n]+")
+
+
+def praise_of_use(text: str) -> str | None:
+    """The first clause of `text` that praises the use of money (资金使用及时有效, 经费开支按用途使用合理), or None."""
+    return next((c.strip() for c in _CLAUSE.findall(text) if _MONEY_WORDS.search(c) and _PRAISE_WORDS.search(c)),
+                None)
+
+
+def _narrative_rows(data: WorkbookData) -> dict[str, dict[str, int]]:
+    """项目编号 -> 栏目 -> the row of its first line in 文字说明 (sections written with some text)."""
+    rows: dict[str, dict[str, int]] = defaultdict(dict)
+    table = data.tables.get(NARRATIVE.name)
+    if table is not None:
+        for pid, section, text, row in zip(table.frame["项目编号"], table.frame["栏目"], table.frame["内容"],
+                                           table.frame[ROW]):
+            if pid is not None and section is not None and text is not None and str(text).strip():
+                rows[pid].setdefault(section.strip(), row)
+    return rows
+
+
+def _check_wording(data: WorkbookData, templates: dict, problems: Problems) -> None:
+    """Reviewer's warnings: what the report would say that the figures do not support, or leave unexplained.
+    They wait while a 预算 or 支出明细 cell has an error: the totals they judge are not known until it is fixed."""
+    figure_sheets = {data.tables[BUDGET.name].title, data.tables[DISBURSEMENTS.name].title}
+    if any(p.sheet in figure_sheets for p in problems.errors):
+        return
+    projects = data.tables[PROJECTS.name]
+    totals = totals_by_project(data)
+    names = _template_names(data)
+    written = _narrative_rows(data)
+    for pid, row in zip(projects.frame["项目编号"], projects.frame[ROW]):
+        if pid is None or pid not in totals.index:
+            continue
+        budget, spent = int(totals.loc[pid, "全年预算数"]), int(totals.loc[pid, "支出数"])
+        if budget <= 0 or spent < 0:
+            continue  # errors of their own
+        template = templates.get(names.get(pid, ""))
+        uses = set(getattr(template, "sections", ()))
+        where = {"sheet": projects.title, "cell": projects.cell("项目编号", row), "value": pid}
+        reason_row = written[pid].get("偏差原因")
+        if "偏差原因" in uses and reason_row is None and 10 * spent < 9 * budget:
+            rate = sentences.rate_text(spent, budget, sentences.EXECUTION_BOUNDARIES)
+            problems.warning(
+                "deviation-reason-missing",
+                f"项目“{pid}”的执行率为{rate}，低于90%，但没有填写偏差原因（项目支出绩效自评报告要求说明原因），"
+                f"报告中只写“与预算不符”，不说明原因。请在“文字说明”表中加一行：项目编号 {pid}，栏目 偏差原因，"
+                "内容为支出未达到预算的原因。",
+                **where)
+        if reason_row is not None and spent == budget and "偏差原因" in uses:
+            narrative = data.tables[NARRATIVE.name]
+            problems.warning(
+                "deviation-reason-unused",
+                f"项目“{pid}”填写了偏差原因，但支出数等于全年预算数，报告写“与预算相符”，这段原因不会出现在报告中。"
+                "如果它说明的是别的差异，请写入相应的栏目；否则可以删除这一行。",
+                sheet=narrative.title, cell=narrative.cell("内容", reason_row), value="偏差原因")
+        if spent == 0 and template is not None:
+            _check_praise_without_spending(pid, template, written[pid], where, problems)
+
+
+def _check_praise_without_spending(pid: str, template, written: dict[str, int], where: dict,
+                                   problems: Problems) -> None:
+    for section in template.sections:
+        text = template.defaults.get(section)
+        clause = praise_of_use(text) if text is not None and section not in written else None
+        if clause:
+            problems.warning(
+                "praise-without-spending",
+                f"项目“{pid}”没有任何支出（支出数为 0），但报告中的栏目“{section}”将使用模板“{template.name}”的默认文字，"
+                f"其中“{clause}”肯定了资金的使用，与没有支出不符。请在“文字说明”表中为该项目填写“{section}”，"
+                "写明实际情况。",
+                **where)

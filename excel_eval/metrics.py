@@ -8,11 +8,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from .schema import BUDGET, DISBURSEMENTS, NARRATIVE, PROJECTS
 from .reading import ROW, WorkbookData
+
+if TYPE_CHECKING:
+    from .scoring import Scorecard
 
 BUDGET_AMOUNTS = ("申报数", "批复数", "全年预算数", "到位数")
 UNNAMED_SOURCE = "未注明来源"
@@ -56,11 +60,13 @@ class ProjectRecord:
     excel_row: int
     figures: Figures
     received_date: dt.date | None = None  # the earliest 到位日期
+    receipts: list[tuple[dt.date | None, int]] = field(default_factory=list)  # (到位日期, 到位数 fen) per 预算 row
     by_source: list[dict] = field(default_factory=list)
     by_category: list[dict] = field(default_factory=list)
     by_month: list[dict] = field(default_factory=list)
     payments: int = 0  # number of ledger rows
     sections: dict[str, list[str]] = field(default_factory=dict)  # 栏目 -> paragraphs, in sheet order
+    scorecard: "Scorecard | None" = None
 
 
 def ratio(numerator: int, denominator: int) -> Decimal | None:
@@ -110,6 +116,7 @@ def compute(data: WorkbookData) -> list[ProjectRecord]:
     categories = _by_category(ledger)
     months = _by_month(ledger)
     received_dates = _earliest(budget, "到位日期")
+    receipts = _receipts(budget)
     sections = _sections(data.tables[NARRATIVE.name].frame)
     columns = [*BUDGET_AMOUNTS, "支出数", "payments"]
     sums = {pid: dict(zip(columns, map(int, values))) for pid, values in
@@ -131,6 +138,7 @@ def compute(data: WorkbookData) -> list[ProjectRecord]:
             excel_row=project[ROW],
             figures=Figures(*(row[c] for c in (*BUDGET_AMOUNTS, "支出数"))),
             received_date=received_dates.get(pid),
+            receipts=receipts.get(pid, []),
             by_source=sources.get(pid, []),
             by_category=categories.get(pid, []),
             by_month=months.get(pid, []),
@@ -146,6 +154,14 @@ def _earliest(frame: pd.DataFrame, column: str) -> dict[str, dt.date]:
         if day is not None and (pid not in earliest or day < earliest[pid]):
             earliest[pid] = day
     return earliest
+
+
+def _receipts(budget: pd.DataFrame) -> dict[str, list[tuple[dt.date | None, int]]]:
+    """项目编号 -> (到位日期, 到位数) of each of its 预算 rows, in sheet order."""
+    result: dict[str, list[tuple[dt.date | None, int]]] = {}
+    for pid, day, fen in zip(budget["项目编号"], budget["到位日期"], budget["到位数"]):
+        result.setdefault(pid, []).append((day, int(fen)))
+    return result
 
 
 def _by_source(budget: pd.DataFrame, ledger: pd.DataFrame) -> dict[str, list[dict]]:

@@ -21,7 +21,7 @@ from .problems import Problems, WorkbookError
 from .render import ReportTemplate, choose_template, load_templates
 from .schema import INDICATORS, PROJECTS
 from .scorecard import TEMPLATE_NAME as SCORECARD_TEMPLATE, write_scorecards
-from .scoring import Scorecard, check_indicators
+from .scoring import Scorecard, check_indicators, score_project
 from .summary import SummaryWrite, summary_sheet, write_summary
 from .reading import WorkbookData, read_workbook
 
@@ -90,6 +90,8 @@ def run(workbook: str | Path, outdir: str | Path, *, templates_dir: str | Path |
                             result.problems_file)
 
     result.records = compute(checked.data)
+    for record in result.records:
+        record.scorecard = score_project(record, checked.data.get(INDICATORS))
     clock.lap("compute")
     names: set[str] = set()
     jobs = [RenderJob(record, choose_template(record), outdir / report_filename(record, names))

@@ -19,7 +19,7 @@ from docxtpl import DocxTemplate
 from jinja2 import TemplateError, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
-from . import formats
+from . import formats, sentences
 from .docx_render import CompiledDocx
 from .metrics import ProjectRecord
 from .resources import templates_dir
@@ -50,6 +50,7 @@ VARIABLES = {
     "支出类别": "按支出类别的列表，每项有 名称、金额、笔数",
     "支出月份": "按月份的列表，每项有 月份（日期）、金额",
     SECTIONS: "文字说明表中的各栏目，如 栏目.职能；逐段输出用 {%p for 段 in 栏目.职能 %}",
+    sentences.NAME: "按数据写好的句子：" + "、".join(f"句子.{p}" for p in sentences.PIECES) + "（规则见使用说明）",
 }
 
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -147,10 +148,10 @@ def load_template(path: Path) -> ReportTemplate:
 def _used_sections(ast: nodes.Template) -> list[str]:
     found: list[str] = []
     for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
-        if isinstance(node.node, nodes.Name) and node.node.name == SECTIONS:
+        if isinstance(node.node, nodes.Name) and node.node.name in (SECTIONS, sentences.NAME):
             key = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", None)
-            if isinstance(key, str) and key not in found:
-                found.append(key)
+            keys = (key,) if node.node.name == SECTIONS else sentences.SECTIONS_READ.get(key, ())
+            found += [k for k in keys if isinstance(k, str) and k not in found]
     return found
 
 
@@ -199,6 +200,7 @@ def context(record: ProjectRecord, template: ReportTemplate, run_date: dt.date |
                  for c in record.by_category],
         "支出月份": [{"月份": m["month"], "金额": yuan(m["amount"])} for m in record.by_month],
     }
+    values[sentences.NAME] = sentences.pieces(record)
     values[SECTIONS] = sections_for(record, template, values)
     return values
 

@@ -21,7 +21,7 @@ from jinja2 import TemplateError
 
 from .metrics import ProjectRecord
 from .render import Section, TemplateProblem, clean_text, make_environment
-from .scoring import CENT, EXECUTION_WEIGHT, Scorecard, score_project
+from .scoring import CENT, EXECUTION_WEIGHT, Scorecard
 
 TEMPLATE_NAME = "绩效自评表"
 SUFFIX = "_自评表"
@@ -251,14 +251,14 @@ def _merge(cells: list) -> None:
 def write_scorecards(records: list[ProjectRecord], indicators, template, report_paths: dict[str, Path],
                      used: set[str], problems, run_date: dt.date | None = None
                      ) -> tuple[dict[str, Scorecard], list[Path]]:
-    """Score every project that has indicators (`indicators`: the 绩效指标 Table or None) and write its 自评表
-    beside its report (`report_paths`: 项目编号 → the report's path). `used` holds the file names taken (lower
+    """Write the 自评表 of every project scored before rendering (`record.scorecard`, from the 绩效指标 Table
+    `indicators`) beside its report (`report_paths`: 项目编号 → the report's path). `used` holds the file names taken (lower
     case, no extension) and is updated. Returns the scorecards by 项目编号 and the files written; a file that
     cannot be written is an error in `problems`, the others are written all the same."""
     cards: dict[str, Scorecard] = {}
     written: list[Path] = []
     for record in records:
-        card = score_project(record, indicators)
+        card = record.scorecard
         if card is not None:
             cards[record.project_id] = card
     if not cards:

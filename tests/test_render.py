@@ -28,7 +28,9 @@ def test_bundled_templates_declare_their_sections():
     standard = templates["标准报告"]
     assert set(standard.required_sections) == set(STANDARD_SECTIONS)
     assert "偏差原因" in standard.optional and "财务管理" in standard.defaults
-    assert {"金额", "百分比", "中文日期"} <= set(standard.filters)
+    # read by {{ 句子.资金到位 }} and {{ 句子.资金使用 }}: sections of the template all the same
+    assert standard.sections.index("到位评价") < standard.sections.index("偏差原因") < standard.sections.index("财务管理")
+    assert {"金额", "中文日期"} <= set(standard.filters)
 
 
 def test_standard_report_figures_and_defaults(tmp_path):
@@ -46,7 +48,7 @@ def test_standard_report_figures_and_defaults(tmp_path):
     (100000, None, "合规合法；与预算相符。", "不符"),
     (95000, "原因甲。", "与预算略有不符，不符原因是原因甲。", "与预算相符"),
     (80000, "原因乙。", "与预算不符，不符原因是原因乙。", "略有"),
-    (95000, None, "支付依据合规合法；\n", "不符"),
+    (95000, None, "支付依据合规合法；与预算略有不符。\n", "不符原因"),
 ])
 def test_deviation_sentence(tmp_path, spent, reason, expected, absent):
     sheets = standard_sheets()

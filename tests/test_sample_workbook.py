@@ -18,6 +18,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from excel_eval.render import load_templates
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_workbooks" / "仁和区信访局2021年度项目支出绩效自评.xlsx"
 BUILD = ROOT / "sample_workbooks" / "build_sample.py"
@@ -145,10 +147,8 @@ def test_ledger_sums_to_the_seed_spending(wb, projects):
 
 
 def test_narrative_rows_belong_to_projects_and_templates(wb, projects):
-    sections = {}
-    for kind, name in (("常规", "标准报告"), ("追加", "追加项目报告")):
-        src = (TEMPLATES / "src" / f"{name}.txt").read_text(encoding="utf-8")
-        sections[kind] = set(re.findall(r"栏目\.(\w+)", src))
+    templates = load_templates()
+    sections = {kind: set(templates[name].sections) for kind, name in (("常规", "标准报告"), ("追加", "追加项目报告"))}
     for r in _records(wb, "文字说明"):
         assert r["项目编号"] in projects, r
         assert r["栏目"] in sections[projects[r["项目编号"]]["项目类型"]], r
