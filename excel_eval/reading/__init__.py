@@ -23,7 +23,8 @@ from ..problems import Problems
 from ..schema import INPUT_SHEETS, Sheet, sheet_matches
 from .engines import ENGINES, open_engine, open_workbook
 from .facts import CellFacts, cell_facts_stream
-from .package import check_package
+from .foreign import foreign_facts
+from .package import XLSX, check_package
 from .raw import RawSheet
 from .sheets import HEADER_SEARCH_ROWS, ROW, Table, read_sheet
 from .styles import NO_STYLES, BookStyles, book_styles
@@ -41,6 +42,7 @@ STREAM_FROM_BYTES = 64 * 1024 * 1024
 class WorkbookData:
     path: Path
     tables: dict[str, Table]  # by canonical sheet name; optional sheets may be absent
+    kind: str = XLSX  # package.XLSX (.xlsx/.xlsm), XLS, XLSB or ODS
 
     def get(self, sheet: Sheet) -> Table | None:
         return self.tables.get(sheet.name)
@@ -53,13 +55,19 @@ def read_workbook(path: str | Path, problems: Problems, engine: str = "auto") ->
     reference), or "auto"; all give the same tables (tests compare them on every workbook habit).
     """
     path = Path(path)
-    check_package(path)
-    if engine == "auto":
+    kind = check_package(path)
+    if kind != XLSX:
+        engine = "calamine"  # the stream and openpyxl engines read .xlsx packages only
+    elif engine == "auto":
         engine = "stream" if _sheet_xml_size(path) > STREAM_FROM_BYTES else "calamine"
     names, load = open_engine(path, engine)
     titles = {sheet.name: next((t for t in names if sheet_matches(sheet, t)), None) for sheet in INPUT_SHEETS}
-    styles = _styles(path)
-    facts = cell_facts_stream(path, [t for t in titles.values() if t], styles.meaningful)
+    found_titles = [t for t in titles.values() if t]
+    if kind == XLSX:
+        styles = _styles(path)
+        facts = cell_facts_stream(path, found_titles, styles.meaningful)
+    else:
+        styles, facts = foreign_facts(path, kind, found_titles)
     tables: dict[str, Table] = {}
     for sheet in INPUT_SHEETS:
         title = titles[sheet.name]
@@ -74,11 +82,12 @@ def read_workbook(path: str | Path, problems: Problems, engine: str = "auto") ->
             continue
         raw = load(title)
         found = facts.get(title, CellFacts())
+        found.formats.update((at, styles.number_format(style)) for at, style in found.styles.items())
         _apply_facts(raw, found)
         table = read_sheet(raw, sheet, problems, found, styles)
         if table is not None:
             tables[sheet.name] = table
-    return WorkbookData(path, tables)
+    return WorkbookData(path, tables, kind)
 
 
 def _styles(path: Path) -> BookStyles:

@@ -15,7 +15,7 @@ import openpyxl
 from loguru import logger
 
 from ..problems import UsageError
-from .package import check_package, unsafe_message
+from .package import XLSX, check_package, unsafe_message
 from .raw import RawSheet, unescape
 from .stream import open_stream
 
@@ -41,10 +41,13 @@ def open_calamine(path: Path) -> tuple[list[str], Loader]:
     try:
         from python_calamine import CalamineWorkbook, SheetTypeEnum
 
-        book = CalamineWorkbook.from_path(str(path))
+        book = _calamine_book(CalamineWorkbook, path)
         names = [m.name for m in book.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet]
     except Exception as exc:  # a package calamine does not understand: openpyxl explains it, or reads it
         logger.debug("calamine could not open {}: {!r}; reading with openpyxl", path, exc)
+        if check_package(path) != XLSX:
+            raise UsageError(f"无法读取工作簿 {path.name}：文件已损坏。请在 Excel、WPS 或 LibreOffice 中打开它，"
+                             "另存为“Excel 工作簿（*.xlsx）”，再用新文件运行。") from exc
         return open_openpyxl(path)
 
     def load(title: str) -> RawSheet:
@@ -53,6 +56,21 @@ def open_calamine(path: Path) -> tuple[list[str], Loader]:
         return RawSheet(title, _calamine_rows(sheet), merged)
 
     return names, load
+
+
+def _calamine_book(calamine, path: Path):
+    """calamine picks its reader by the file name's extension; a workbook under another name (an .xls saved as
+    .xlsx) is read from its content instead."""
+    if path.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"):
+        book = None
+        try:
+            book = calamine.from_path(str(path))
+        except Exception as exc:  # noqa: BLE001 - try the content below
+            logger.debug("calamine by name failed for {}: {!r}", path, exc)
+        if book is not None:
+            return book
+    with open(path, "rb") as f:
+        return calamine.from_filelike(f)
 
 
 def _calamine_rows(sheet) -> Iterator[list]:

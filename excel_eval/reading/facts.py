@@ -31,10 +31,11 @@ class CellFacts:
 
     uncached: dict[tuple[int, int], str] = field(default_factory=dict)
     errors: dict[tuple[int, int], str] = field(default_factory=dict)
-    styles: dict[tuple[int, int], int] = field(default_factory=dict)
+    styles: dict[tuple[int, int], int] = field(default_factory=dict)  # the cell style (s="…") of such cells
+    formats: dict[tuple[int, int], object] = field(default_factory=dict)  # their NumberFormat (or numfmt.ShownAs)
 
     def __bool__(self) -> bool:
-        return bool(self.uncached or self.errors or self.styles)
+        return bool(self.uncached or self.errors or self.styles or self.formats)
 
 
 _ERROR_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c\s([^>]*?\bt\s*=\s*[\"']e[\"'][^>]*)>(.*?)</(?:[A-Za-z_][\w.-]*:)?c>", re.S)

@@ -94,7 +94,7 @@ class NumberFormat:
         main = self.main
         if main is None:
             return exact
-        return exact.scaleb(2 * main.percents - 3 * main.scale)
+        return _plain_decimal(exact.scaleb(2 * main.percents - 3 * main.scale))
 
     def show(self, number: float | int | Decimal) -> str:
         """The text Excel shows for `number` (General for an unsupported format, with 15 significant digits)."""
@@ -125,6 +125,11 @@ class NumberFormat:
             fraction = fraction[:-1]
         text = whole + ("." + fraction if section.decimals else "")
         return f"{sign}{section.prefix}{text}{'%' * section.percents}{section.suffix}"
+
+
+def _plain_decimal(number: Decimal) -> Decimal:
+    """The same number without an exponent (90, not 9E+1), so that it prints as written."""
+    return Decimal(format(number, "f"))
 
 
 def general_text(number: Decimal) -> str:

@@ -24,32 +24,67 @@ REL_NS = ("http://schemas.openxmlformats.org/officeDocument/2006/relationships",
           "http://purl.oclc.org/ooxml/officeDocument/relationships")
 
 
-def check_package(path: Path) -> None:
-    """Usage errors before any reading: a missing file, an .xls, an encrypted or non-zip file, unsafe XML."""
+XLSX, XLS, XLSB, ODS = "xlsx", "xls", "xlsb", "ods"
+SPLICEABLE = (XLSX,)  # kinds whose package can take the 汇总 sheet; the others get a workbook of their own
+_ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+
+
+def check_package(path: Path) -> str:
+    """The kind of workbook at `path` (XLSX for .xlsx/.xlsm, XLS, XLSB, ODS), after the usage errors that
+    come before any reading: a missing file, a folder, an encrypted or damaged file, one that is no workbook,
+    unsafe XML."""
     if not path.exists():
         raise UsageError(f"找不到文件：{path}。请检查文件名和所在文件夹。")
     if path.is_dir():
         raise UsageError(f"{path} 是一个文件夹，不是工作簿。请指定 .xlsx 文件。")
-    suffix = path.suffix.lower()
-    if suffix == ".xls":
-        raise UsageError(
-            f"{path.name} 是旧版 Excel 97-2003 格式（.xls），无法直接读取。请在 Excel 或 WPS 中打开它，"
-            "选择“文件 → 另存为”，保存类型选“Excel 工作簿（*.xlsx）”，再用新文件运行。"
-        )
     try:
         with open(path, "rb") as f:
             magic = f.read(len(OLE_MAGIC))
     except OSError as exc:
         raise UsageError(f"无法打开 {path.name}：{exc.strerror or exc}。请检查文件是否存在、是否有读取权限。") from exc
     if magic == OLE_MAGIC:
-        raise UsageError(
-            f"{path.name} 不是 .xlsx 格式：它要么设置了打开密码（加密的工作簿），要么是改了扩展名的旧版 .xls / WPS .et 文件。"
-            "请在 Excel 或 WPS 中打开它，取消打开密码（文件 → 信息 → 保护工作簿 → 用密码进行加密，清空密码），"
-            "或选择“文件 → 另存为”保存为“Excel 工作簿（*.xlsx）”，再用新文件运行。"
-        )
+        return _ole_kind(path)
     if not zipfile.is_zipfile(path):
-        raise UsageError(f"{path.name} 不是 Excel 工作簿（.xlsx/.xlsm）。请在 Excel 或 WPS 中另存为 .xlsx 后再运行。")
+        raise UsageError(f"{path.name} 不是 Excel 工作簿（.xlsx/.xlsm/.xls/.ods）。请在 Excel 或 WPS 中另存为 .xlsx 后再运行。")
     refuse_unsafe_xml(path)
+    return _zip_kind(path)
+
+
+def _ole_kind(path: Path) -> str:
+    """An OLE file is an Excel 97-2003 workbook (.xls, WPS .et) when calamine finds its sheets; otherwise it is a
+    password-protected .xlsx (Office encrypts into OLE) or a damaged .xls."""
+    try:
+        from python_calamine import CalamineWorkbook
+
+        with open(path, "rb") as f:
+            if CalamineWorkbook.from_filelike(f).sheet_names:
+                return XLS
+    except Exception as exc:  # noqa: BLE001 - calamine's errors for a file it cannot read
+        logger.debug("calamine could not open {} as .xls: {!r}", path, exc)
+    if path.suffix.lower() in (".xls", ".et", ".xlt"):
+        raise UsageError(
+            f"无法读取 {path.name}：文件已损坏，或不是 Excel 97-2003 工作簿。请在 Excel 或 WPS 中打开它，"
+            "选择“文件 → 另存为”保存为“Excel 工作簿（*.xlsx）”，再用新文件运行。")
+    raise UsageError(
+        f"{path.name} 不是 .xlsx 格式：它要么设置了打开密码（加密的工作簿），要么是改了扩展名的旧版 .xls / WPS .et 文件。"
+        "请在 Excel 或 WPS 中打开它，取消打开密码（文件 → 信息 → 保护工作簿 → 用密码进行加密，清空密码），"
+        "或选择“文件 → 另存为”保存为“Excel 工作簿（*.xlsx）”，再用新文件运行。"
+    )
+
+
+def _zip_kind(path: Path) -> str:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = {n.lower() for n in zf.namelist()}
+            if "mimetype" in names and zf.read("mimetype").strip().startswith(_ODS_MIMETYPE):
+                return ODS
+            if "xl/workbook.bin" in names:
+                return XLSB
+    except (zipfile.BadZipFile, OSError, KeyError) as exc:
+        logger.debug("unreadable package {}: {!r}", path, exc)
+        raise UsageError(
+            f"无法读取工作簿 {path.name}：文件已损坏。请在 Excel 或 WPS 中打开它并另存为 .xlsx，再用新文件运行。") from exc
+    return XLSX
 
 
 def unsafe_message(path: Path) -> str:

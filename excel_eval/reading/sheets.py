@@ -111,7 +111,7 @@ class _DataPhase:
     def __init__(self, table: Table, positions: dict[str, int], facts: CellFacts, styles: BookStyles,
                  problems: Problems):
         self.table, self.positions, self.problems = table, positions, problems
-        self.uncached, self.styled, self.styles = facts.uncached, facts.styles, styles
+        self.uncached, self.formats, self.styles = facts.uncached, facts.formats, styles
         self.present = [(c, positions[c.name]) for c in table.schema.columns if c.name in positions]
         self.names = [c.name for c in table.schema.columns] + [ROW]
         self.columns: dict[str, list] = {name: [] for name in self.names}
@@ -184,9 +184,8 @@ class _DataPhase:
             self.columns[name].extend(converted[name])
 
     def _formats(self, rows: list[int], position: int) -> Formats:
-        styled, column = self.styled, position + 1
-        by_index = {i: self.styles.number_format(styled[(row, column)]) for i, row in enumerate(rows)
-                    if (row, column) in styled} if styled else {}
+        formats, column = self.formats, position + 1
+        by_index = {i: formats[(row, column)] for i, row in enumerate(rows) if (row, column) in formats} if formats else {}
         return Formats(by_index, self.styles.recorded, self.styles.date1904)
 
     def _formulas(self, rows: list[int], position: int) -> dict[int, str]:
