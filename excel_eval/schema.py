@@ -33,6 +33,12 @@ class Column:
     kind: str
     note: str = ""
     choices: tuple[str, ...] = ()
+    others: tuple[str, ...] = ()  # other headers for it, as official forms write them (完成值 for 实际完成值)
+    or_else: str = ""  # a required column that another layout replaces with this column (年度指标值 by 指标值)
+
+    @property
+    def headers(self) -> tuple[str, ...]:
+        return (self.name, self.alias, *self.others)
 
 
 @dataclass(frozen=True)
@@ -40,15 +46,20 @@ class Sheet:
     name: str
     alias: str
     required: bool
-    columns: tuple[Column, ...]
+    columns: tuple[Column, ...]  # the standard layout, as the blank workbook has it
     note: str = ""
+    extra: tuple[Column, ...] = ()  # columns of another accepted layout, read when present
+
+    @property
+    def all_columns(self) -> tuple[Column, ...]:
+        return self.columns + self.extra
 
     @property
     def required_columns(self) -> list[Column]:
         return [c for c in self.columns if c.required]
 
     def column(self, name: str) -> Column:
-        return next(c for c in self.columns if c.name == name)
+        return next(c for c in self.all_columns if c.name == name)
 
 
 PROJECTS = Sheet("项目", "projects", True, (
@@ -90,15 +101,21 @@ NARRATIVE = Sheet("文字说明", "narrative", True, (
 
 INDICATORS = Sheet("绩效指标", "indicators", False, (
     Column("项目编号", "project_id", True, TEXT),
-    Column("一级指标", "level1", True, TEXT, "", LEVEL1),
-    Column("二级指标", "level2", True, TEXT, "", LEVEL2),
-    Column("三级指标", "name", True, TEXT),
-    Column("年度指标值", "target", True, TEXT, "如 ≥7000件、≤40万元、=100%"),
-    Column("实际完成值", "actual", True, TEXT, "如 7120件、96%，定性指标填 达成/部分达成/未达成"),
-    Column("分值", "weight", True, NUMBER),
-    Column("自评得分", "score", False, NUMBER),
-    Column("偏差原因", "deviation", False, TEXT, "偏差原因分析及改进措施"),
-), "每个绩效指标一行（选填）")
+    Column("一级指标", "level1", True, TEXT, "", LEVEL1, ("一级",)),
+    Column("二级指标", "level2", True, TEXT, "", LEVEL2, ("二级",)),
+    Column("三级指标", "name", True, TEXT, "", (), ("三级",)),
+    Column("年度指标值", "target", True, TEXT, "如 ≥7000件、≤40万元、=100%", (), (), "指标值"),
+    Column("实际完成值", "actual", True, TEXT, "如 7120件、96%，定性指标填 达成/部分达成/未达成", (), ("完成值",)),
+    Column("分值", "weight", True, NUMBER, "", (), ("权重",)),
+    Column("自评得分", "score", False, NUMBER, "", (), ("得分",)),
+    Column("偏差原因", "deviation", False, TEXT, "偏差原因分析及改进措施", (),
+           ("偏差原因分析及改进措施", "未完成原因分析", "偏差原因分析")),
+), "每个绩效指标一行（选填）", extra=(
+    # the official 自评表 layout (财预〔2020〕10号): the target in three columns instead of 年度指标值
+    Column("指标性质", "nature", False, TEXT, "＝、≥、≤，或 定性"),
+    Column("指标值", "target_value", False, TEXT, "如 7000、95%，定性指标填目标的文字"),
+    Column("度量单位", "target_unit", False, TEXT, "如 件、%、万元"),
+))
 
 SUMMARY_NAME = "汇总"
 SUMMARY_ALIAS = "summary"

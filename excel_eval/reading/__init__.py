@@ -20,10 +20,11 @@ from typing import Iterable, Iterator
 from loguru import logger
 
 from ..problems import Problems
-from ..schema import INPUT_SHEETS, Sheet, sheet_matches
+from ..schema import INDICATORS, INPUT_SHEETS, Sheet, sheet_matches
 from .engines import ENGINES, open_engine, open_workbook
 from .facts import CellFacts, cell_facts_stream
 from .foreign import foreign_facts
+from .indicators import join_split_targets
 from .package import XLSX, check_package
 from .raw import RawSheet
 from .sheets import HEADER_SEARCH_ROWS, ROW, Table, read_sheet
@@ -86,6 +87,8 @@ def read_workbook(path: str | Path, problems: Problems, engine: str = "auto") ->
         _apply_facts(raw, found)
         table = read_sheet(raw, sheet, problems, found, styles)
         if table is not None:
+            if sheet is INDICATORS:
+                join_split_targets(table, problems)
             tables[sheet.name] = table
     return WorkbookData(path, tables, kind)
 

@@ -7,6 +7,7 @@ exact fen, dates become dates, and every record keeps its Excel row number for m
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from openpyxl.utils import get_column_letter
 
 from .. import money
 from ..problems import ERROR, WARNING, Problems
-from ..schema import AMOUNT, DATE, INTEGER, TEXT, Sheet, normalize_name
+from ..schema import AMOUNT, DATE, INTEGER, TEXT, Column, Sheet, normalize_name
 from .columns import Formats, Issue, convert_column
 from .facts import CellFacts
 from .raw import RawSheet
@@ -59,13 +60,14 @@ def read_sheet(ws: RawSheet, sheet: Sheet, problems: Problems, facts: CellFacts 
     stream = iter(ws.rows)
     rows = list(itertools.islice(stream, HEADER_SEARCH_ROWS))  # the header is in these
     header_index, positions, duplicates = _find_header(rows, sheet)
-    missing = [c for c in sheet.required_columns if c.name not in positions]
+    missing = [c for c in sheet.required_columns if not _present(c, positions)]
     if missing:
         where = f"第{header_index + 1}行" if positions else f"前{HEADER_SEARCH_ROWS}行"
         for column in missing:
             problems.error(
                 "column-missing",
-                f"“{ws.title}”表{where}中没有找到必填列“{column.name}”（也可写作 {column.alias}）。"
+                f"“{ws.title}”表{where}中没有找到必填列“{column.name}”（也可写作 {'、'.join(column.headers[1:])}"
+                f"{_or_else(sheet, column)}）。"
                 f"请在表头行加上这一列，表头须在前{HEADER_SEARCH_ROWS}行内、同一行中。",
                 sheet=ws.title,
             )
@@ -81,7 +83,7 @@ def read_sheet(ws: RawSheet, sheet: Sheet, problems: Problems, facts: CellFacts 
         )
     default_unit = _unit_line(rows[:header_index], ws.title, problems) or "元"
     units: dict[str, str] = {}
-    for column in sheet.columns:
+    for column in sheet.all_columns:
         if column.kind == AMOUNT and column.name in positions:
             text = str(header[positions[column.name]])
             try:
@@ -94,7 +96,7 @@ def read_sheet(ws: RawSheet, sheet: Sheet, problems: Problems, facts: CellFacts 
             units[column.name] = unit or default_unit
     letters = {name: get_column_letter(index + 1) for name, index in positions.items()}
     table = Table(sheet, ws.title, pd.DataFrame(), letters, units)
-    filled = [positions[c.name] for c in sheet.columns if c.kind in _FILLED_KINDS and c.name in positions]
+    filled = [positions[c.name] for c in sheet.all_columns if c.kind in _FILLED_KINDS and c.name in positions]
     data_rows = _merged_filled(itertools.chain(rows[header_index + 1:], stream), ws.merged, header_index + 2, filled)
 
     table.frame = _DataPhase(table, positions, facts, styles, problems).run(data_rows, header_index + 2)
@@ -112,8 +114,8 @@ class _DataPhase:
                  problems: Problems):
         self.table, self.positions, self.problems = table, positions, problems
         self.uncached, self.formats, self.styles = facts.uncached, facts.formats, styles
-        self.present = [(c, positions[c.name]) for c in table.schema.columns if c.name in positions]
-        self.names = [c.name for c in table.schema.columns] + [ROW]
+        self.present = [(c, positions[c.name]) for c in table.schema.all_columns if c.name in positions]
+        self.names = [c.name for c in table.schema.all_columns] + [ROW]
         self.columns: dict[str, list] = {name: [] for name in self.names}
         self.starts = dict.fromkeys((_SUBTOTAL, _TOTAL, _GRAND_TOTAL, _CUMULATIVE), 0)  # first data row covered
 
@@ -266,18 +268,34 @@ def _find_header(rows: list, sheet: Sheet) -> tuple[int, dict[str, int], dict[st
             if value is None:
                 continue
             key = normalize_name(_header_name(value))
-            for column in sheet.columns:
-                if key in (normalize_name(column.name), normalize_name(column.alias)):
+            for column in sheet.all_columns:
+                if key in _header_keys(column):
                     if column.name in positions:
                         duplicates.setdefault(column.name, (positions[column.name], position))
                     else:
                         positions[column.name] = position
                     break
-        if all(c.name in positions for c in sheet.required_columns):
+        if all(_present(c, positions) for c in sheet.required_columns):
             return index, positions, duplicates
         if len(positions) > len(best[1]):
             best = (index, positions, duplicates)
     return best
+
+
+def _or_else(sheet: Sheet, column: Column) -> str:
+    if not column.or_else:
+        return ""
+    split = "、".join(c.name for c in sheet.extra)
+    return f"；或按自评表的格式分列填写 {split}"
+
+
+def _present(column: Column, positions: dict[str, int]) -> bool:
+    return column.name in positions or bool(column.or_else and column.or_else in positions)
+
+
+@functools.lru_cache(maxsize=None)
+def _header_keys(column: Column) -> tuple[str, ...]:
+    return tuple(normalize_name(h) for h in column.headers)
 
 
 def _header_name(value: object) -> str:
