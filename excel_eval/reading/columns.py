@@ -24,6 +24,7 @@ from .numfmt import NumberFormat
 
 EXCEL_ERROR = re.compile(r"#(?:REF!|VALUE!|DIV/0!|N/A|NAME\?|NULL!|NUM!|SPILL!|CALC!|GETTING_DATA)")
 _FAST_FEN_LIMIT = 1e13  # fen; above it the per-cell rule checks the 1 万亿元 ceiling
+EXCEL_CELL_CHARS = 32_767  # the most characters Excel keeps in a cell
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,11 @@ def _texts(values: list, name: str, formats: Formats) -> tuple[list, list[Issue]
                 continue
             if text[0] == "#" and EXCEL_ERROR.fullmatch(text):
                 issues.append(_excel_error(i, "text-invalid", name, text))
+                continue
+            if len(text) > EXCEL_CELL_CHARS:
+                issues.append(Issue(i, "text-too-long", (
+                    f"“{name}”有 {len(text):,} 个字符，超过 Excel 单元格最多 {EXCEL_CELL_CHARS:,} 个字符的上限"
+                    "（这个文件不是 Excel 保存的，或已损坏）。请把这段文字分成几行、每行一段填写。")))
                 continue
             out[i] = text
         elif not _blank(v):

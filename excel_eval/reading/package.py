@@ -46,8 +46,64 @@ def check_package(path: Path) -> str:
         return _ole_kind(path)
     if not zipfile.is_zipfile(path):
         raise UsageError(f"{path.name} 不是 Excel 工作簿（.xlsx/.xlsm/.xls/.ods）。请在 Excel 或 WPS 中另存为 .xlsx 后再运行。")
+    refuse_oversized(path)
     refuse_unsafe_xml(path)
     return _zip_kind(path)
+
+
+# A workbook's parts, inflated, are at most this large each and together (a ledger of 250,000 rows is 120 MB of
+# sheet XML); a part larger than ZIP_RATIO_FROM may be at most ZIP_RATIO times its compressed size (Office's
+# sheets compress 5–30 times). A "zip bomb" breaks these limits and is refused before anything inflates it.
+MAX_PART = 512 * 1024 * 1024
+MAX_TOTAL = 1024 * 1024 * 1024
+ZIP_RATIO, ZIP_RATIO_FROM = 100, 32 * 1024 * 1024
+_VERIFY_FROM = 1024 * 1024  # compressed bytes from which a part's true size is measured, not taken on trust
+
+
+def refuse_oversized(path: Path) -> None:
+    """Refuse a package whose parts inflate beyond the limits above, by the sizes the zip declares and, for
+    every part large enough to matter, by inflating it here with a cap (a declared size can lie)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = [i for i in zf.infolist() if not i.is_dir()]
+            total = 0
+            for info in infos:
+                _refuse_declared(path, info)
+                total += info.file_size
+                if total > MAX_TOTAL:
+                    raise UsageError(_oversized(path, info.filename, total, "全部内容"))
+            for info in infos:
+                if info.compress_size >= _VERIFY_FROM:
+                    _refuse_actual(path, zf, info)
+    except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError) as exc:
+        logger.debug("unreadable package {}: {!r}", path, exc)
+        raise UsageError(
+            f"无法读取工作簿 {path.name}：文件已损坏。请在 Excel 或 WPS 中打开它并另存为 .xlsx，再用新文件运行。"
+        ) from exc
+
+
+def _refuse_declared(path: Path, info: zipfile.ZipInfo) -> None:
+    if info.file_size > MAX_PART:
+        raise UsageError(_oversized(path, info.filename, info.file_size, "这一部分"))
+    if info.file_size > ZIP_RATIO_FROM and info.file_size > ZIP_RATIO * max(info.compress_size, 1):
+        raise UsageError(
+            f"{path.name} 中的 {info.filename} 压缩了 {info.file_size // max(info.compress_size, 1):,} 倍"
+            f"（解压后 {info.file_size / 1024 / 1024:,.0f} MB），远超 Excel 文件的正常范围，可能是恶意构造的“压缩炸弹”，"
+            "为安全起见拒绝读取。请确认文件来源，或在 Excel/WPS 中打开后另存为新的 .xlsx 再运行。")
+
+
+def _refuse_actual(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    """Inflate the part with a cap: zipfile stops at the declared size and checks the CRC, so a part that
+    inflates beyond what it declares fails here instead of in a reader that trusts it."""
+    with zf.open(info) as part:
+        while part.read(1 << 20):
+            pass
+
+
+def _oversized(path: Path, part: str, size: int, what: str) -> str:
+    return (f"{path.name} 中的 {part} 解压后有 {size / 1024 / 1024:,.0f} MB，{what}超过了 {MAX_PART // 1024 // 1024} MB 的上限"
+            "（一个单位的绩效自评工作簿远小于此），可能是恶意构造的“压缩炸弹”，为安全起见拒绝读取。"
+            "请确认文件来源，或在 Excel/WPS 中打开后另存为新的 .xlsx 再运行。")
 
 
 def _ole_kind(path: Path) -> str:
