@@ -8,7 +8,7 @@ same values (tests compare them on every workbook habit).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import defusedxml
 import openpyxl
@@ -24,16 +24,55 @@ Loader = Callable[[str], RawSheet]
 
 
 def open_engine(path: Path, engine: str) -> tuple[list[str], Loader]:
-    """Worksheet titles (no chart sheets) and a loader, read by `engine`."""
+    """Worksheet titles (no chart sheets) and a loader, read by `engine`. A sheet that cannot be read (a
+    damaged or missing part, bytes that are not UTF-8) is a usage error naming the sheet."""
     if engine == "stream":
         try:
-            return open_stream(path)
+            names, load = open_stream(path)
         except Exception as exc:  # noqa: BLE001 - a package this reader does not follow: openpyxl explains it
             logger.debug("stream reader could not open {}: {!r}; reading with openpyxl", path, exc)
-            return open_openpyxl(path)
-    if engine == "calamine":
-        return open_calamine(path)
-    return open_openpyxl(path)
+            names, load = open_openpyxl(path)
+    elif engine == "calamine":
+        names, load = open_calamine(path)
+    else:
+        names, load = open_openpyxl(path)
+    return names, _guarded(path, load)
+
+
+def _guarded(path: Path, load: Loader) -> Loader:
+    def guarded(title: str) -> RawSheet:
+        try:
+            raw = load(title)
+        except UsageError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every engine's way of failing on a damaged part
+            raise _damaged(path, title, exc) from exc
+        raw.rows = _guarded_rows(path, title, raw.rows)
+        return raw
+
+    return guarded
+
+
+def _guarded_rows(path: Path, title: str, rows: Iterable[list]) -> Iterator[list]:
+    try:
+        yield from rows
+    except UsageError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a lazily read part fails while its rows are read
+        raise _damaged(path, title, exc) from exc
+
+
+def _damaged(path: Path, title: str, exc: Exception) -> UsageError:
+    logger.debug("sheet {} of {} unreadable: {!r}", title, path, exc)
+    text = str(exc)
+    if isinstance(exc, UnicodeDecodeError) or "utf-8" in text.lower() or "utf8" in text.lower():
+        what = "其中有不是 UTF-8 编码的字节（文件在传输或编辑时被破坏）"
+    elif isinstance(exc, KeyError) or "not found" in text.lower():
+        what = "它的内容在文件中找不到"
+    else:
+        what = "它的内容不完整或格式错误"
+    return UsageError(f"工作簿 {path.name} 的“{title}”工作表已损坏：{what}。请在 Excel 或 WPS 中打开工作簿，检查这张表，"
+                      "另存为新的 .xlsx 再运行；如果打不开，请用备份的文件。")
 
 
 def open_calamine(path: Path) -> tuple[list[str], Loader]:

@@ -228,8 +228,9 @@ def workbook_part(zf: zipfile.ZipFile) -> str | None:
     return workbook
 
 
-def workbook_rels(zf: zipfile.ZipFile, workbook: str) -> dict[str, tuple[str, str]]:
-    """The workbook part's internal relationships: id -> (type, zip member), for targets that exist."""
+def workbook_rels(zf: zipfile.ZipFile, workbook: str, existing: bool = True) -> dict[str, tuple[str, str]]:
+    """The workbook part's internal relationships: id -> (type, zip member), for targets that exist (or, with
+    `existing` False, also those that are missing, by the name they should have)."""
     names = {n.lower(): n for n in zf.namelist()}
     folder, base = posixpath.split(workbook)
     rels_name = names.get(posixpath.join(folder, "_rels", base + ".rels").lower())
@@ -237,7 +238,8 @@ def workbook_rels(zf: zipfile.ZipFile, workbook: str) -> dict[str, tuple[str, st
     if rels_name:
         for rel in DET.fromstring(zf.read(rels_name)):
             if rel.get("TargetMode") != "External":
-                member = names.get(resolve(workbook, rel.get("Target", "")).lower())
+                target = resolve(workbook, rel.get("Target", ""))
+                member = names.get(target.lower()) or (None if existing else target)
                 if member:
                     rels[rel.get("Id")] = (rel.get("Type", ""), member)
     return rels

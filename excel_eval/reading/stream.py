@@ -82,7 +82,7 @@ class _Book:
         if workbook is None:
             raise KeyError("no workbook part")
         folder = workbook.rsplit("/", 1)[0] if "/" in workbook else ""
-        rels = workbook_rels(zf, workbook)
+        rels = workbook_rels(zf, workbook, existing=False)  # a sheet whose part is missing fails when loaded
 
         def part(kind: str, default: str) -> str | None:
             found = next((m for t, m in rels.values() if t.endswith(kind)), None)
@@ -173,7 +173,7 @@ def _text(raw: bytes, cache: dict):
         if len(cache) > 50_000:
             cache.clear()
         text = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n") if b"\r" in raw else raw
-        text = text.decode("utf-8", "replace")
+        text = text.decode("utf-8")  # a byte that is not UTF-8 is a damaged part: the engine reports it
         if "&" in text:
             text = _ENTITY.sub(_entity, text)
         if "_x" in text:
@@ -300,7 +300,9 @@ def sheet_chunks(part) -> Iterator[tuple[bytes, bytes, bytes]]:
                 data = data[cut:]
         else:
             cut = data.find(data_end)
-            yield prefix, head, data[:cut] if cut >= 0 else data
+            if cut < 0:  # the part ends inside its sheet data: cut short, not to be read as if whole
+                raise ValueError("worksheet part ends before </sheetData>")
+            yield prefix, head, data[:cut]
             return
 
 
