@@ -355,7 +355,7 @@ def indicators_of(table: Table | None, project_id: str) -> list[Indicator]:
     """The project's indicators, grouped by 一级 then 二级 指标 (in order of first appearance), else in sheet order."""
     if table is None:
         return []
-    rows = [Indicator.from_record(r) for r in table.frame.to_dict("records") if r.get("项目编号") == project_id]
+    rows = [Indicator.from_record(r) for r in table.records_by("项目编号").get(project_id, [])]
     first1: dict[str | None, int] = {}
     first2: dict[tuple, int] = {}
     for i in rows:

@@ -239,13 +239,14 @@ class _Record:
         self.project_id = pid
 
 
-class _Table:
-    """What score_project reads of the 绩效指标 table: its frame."""
+def _Table(records):
+    """A 绩效指标 table of these records."""
+    import pandas as pd
 
-    def __init__(self, records):
-        import pandas as pd
+    from excel_eval.reading import Table
+    from excel_eval.schema import INDICATORS
 
-        self.frame = pd.DataFrame(records)
+    return Table(INDICATORS, "绩效指标", pd.DataFrame(records))
 
 
 def test_a_project_without_indicators_has_no_scorecard():

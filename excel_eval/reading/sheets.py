@@ -38,6 +38,17 @@ class Table:
     frame: pd.DataFrame
     letters: dict[str, str] = field(default_factory=dict)  # canonical column -> column letter
     units: dict[str, str] = field(default_factory=dict)  # amount column -> 元 / 万元
+    _groups: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def records_by(self, column: str) -> dict[object, list[dict]]:
+        """The table's records grouped by `column`, each group in sheet order; grouped once, on first use
+        (after reading, when the frame no longer changes)."""
+        if column not in self._groups:
+            groups: dict[object, list[dict]] = {}
+            for record in self.frame.to_dict("records"):
+                groups.setdefault(record.get(column), []).append(record)
+            self._groups[column] = groups
+        return self._groups[column]
 
     def cell(self, column: str, row: int) -> str:
         """The cell reference of `column` in Excel row `row`, e.g. 'C14' (just the row when the column is absent)."""
