@@ -22,7 +22,7 @@ from .render import ReportTemplate, choose_template, load_templates
 from .schema import INDICATORS
 from .scorecard import TEMPLATE_NAME as SCORECARD_TEMPLATE, write_scorecards
 from .scoring import Scorecard, check_indicators
-from .summary import SummaryWrite, summary_sheet, write_summary
+from .writeback.summary import SummaryWrite, summary_sheet, write_summary
 from .workbook import WorkbookData, read_workbook
 
 PROBLEMS_FILE = "问题清单.csv"

@@ -21,7 +21,7 @@ from openpyxl.chart import Reference
 from excel_eval.pipeline import run
 from excel_eval.resources import sample_workbook
 from excel_eval.schema import SUMMARY_HEADERS
-from excel_eval.summary import summary_sheet
+from excel_eval.writeback.summary import summary_sheet
 
 from workbooks import standard_workbook
 

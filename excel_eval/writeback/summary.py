@@ -1,6 +1,6 @@
 """Write the 汇总 sheet back into the workbook, changing nothing else in it.
 
-The sheet's part is written into the .xlsx package directly (xlsx_package), the write is atomic (a temporary
+The sheet's part is written into the .xlsx package directly (splice), the write is atomic (a temporary
 file in the same folder, then a replace), and the workbook as it was is kept as a backup first.
 """
 
@@ -16,9 +16,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Callable
 
-from .metrics import ProjectRecord, ratio
-from .schema import SUMMARY_ALIAS, SUMMARY_HEADERS, SUMMARY_NAME
-from .xlsx_package import BarChart, Cell, ConditionalFormat, PageSetup, SheetSpec, Style, replace_sheet
+from ..metrics import ProjectRecord, ratio
+from ..schema import SUMMARY_ALIAS, SUMMARY_HEADERS, SUMMARY_NAME
+from .spec import BarChart, Cell, ConditionalFormat, PageSetup, SheetSpec, Style
+from .splice import replace_sheet
 
 WAN = Decimal(1_000_000)  # fen in one 万元
 
