@@ -181,7 +181,7 @@ def test_native_bar_chart_of_execution_rates(sample_run):
     assert f'<drawing r:id="{rid}"/></worksheet>' in sheet
     # CT_Worksheet element order
     order = ["sheetPr", "dimension", "sheetViews", "sheetFormatPr", "cols", "sheetData", "autoFilter", "mergeCells",
-             "conditionalFormatting", "hyperlinks", "pageMargins", "pageSetup", "drawing"]
+             "conditionalFormatting", "hyperlinks", "printOptions", "pageMargins", "pageSetup", "rowBreaks", "drawing"]
     found = [_local(el.tag) for el in ET.fromstring(read(book, part))]
     assert found == order
 
@@ -295,29 +295,53 @@ def _summary_page(pdf: Path) -> int:
     raise AssertionError("no 汇总 page in the PDF")
 
 
-def test_libreoffice_renders_highlight_and_chart(sample_run, tmp_path):
+def _page_text(pdf: Path, page: int, *extra: str) -> str:
+    return subprocess.run(["pdftotext", *extra, "-f", str(page), "-l", str(page), str(pdf), "-"],
+                          check=True, capture_output=True, text=True).stdout
+
+
+def _pixels(pdf: Path, page: int, folder: Path) -> list[tuple[int, int, int]]:
+    from PIL import Image
+
+    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", str(page), "-l", str(page), str(pdf),
+                    str(folder / f"summary{page}")], check=True)
+    (png,) = folder.glob(f"summary{page}*.png")
+    data = Image.open(png).convert("RGB").tobytes()
+    return [tuple(data[i:i + 3]) for i in range(0, len(data), 3)]
+
+
+def _count(pixels, rgb: tuple[int, int, int], tol: int = 12) -> int:
+    return sum(all(abs(p[i] - rgb[i]) <= tol for i in range(3)) for p in pixels)
+
+
+def test_libreoffice_prints_the_summary_legibly(sample_run, tmp_path):
+    """Landscape, the table on one page with text of 8 pt or more, the chart on the next page under the
+    repeated header row, the highlight and the red bar visible."""
     soffice = shutil.which("soffice")
     if soffice is None or not all(shutil.which(t) for t in ("pdftoppm", "pdftotext", "pdfinfo")):
         pytest.skip("LibreOffice / poppler not installed")
-    from PIL import Image
-
     subprocess.run([soffice, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
                     "--convert-to", "pdf", "--outdir", str(tmp_path), str(sample_run.workbook)],
                    check=True, capture_output=True, timeout=300)
     pdf = tmp_path / (sample_run.workbook.stem + ".pdf")
     page = _summary_page(pdf)
-    text = subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), str(pdf), "-"],
-                          check=True, capture_output=True, text=True).stdout
-    assert "合计" in text and "79.76%" in text and "各项目执行率" in text
-    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", str(page), "-l", str(page), str(pdf),
-                    str(tmp_path / "summary")], check=True)
-    (png,) = tmp_path.glob("summary*.png")
-    data = Image.open(png).convert("RGB").tobytes()
-    pixels = [tuple(data[i:i + 3]) for i in range(0, len(data), 3)]
+    table, chart = _page_text(pdf, page), _page_text(pdf, page + 1)
+    assert "合计" in table and "79.76%" in table and "各项目执行率" not in table
+    assert "报告文件" not in table  # the links' column is for the screen
+    assert "各项目执行率" in chart and "合计" not in chart and "项目名称" in chart  # header row repeated
 
-    def count(rgb: tuple[int, int, int], tol: int = 12) -> int:
-        return sum(all(abs(p[i] - rgb[i]) <= tol for i in range(3)) for p in pixels)
+    bbox = _page_text(pdf, page, "-bbox")
+    width, height = (float(v) for v in re.search(r'<page width="([\d.]+)" height="([\d.]+)"', bbox).groups())
+    assert width > height  # landscape A4: 842 × 595 pt
+    assert abs(width - 842) < 2 and abs(height - 595) < 2
+    word = "根据本工作簿自动生成，每次运行都会整表替换，请不要在本表中填写或修改内容。金额单位：万元。"
+    x0, x1 = (float(v) for v in re.search(rf'xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" yMax="[\d.]+">{word}<',
+                                          bbox).groups())
+    assert (x1 - x0) / len(word) >= 8.0  # a Chinese character is as wide as the text is high: 8 pt or more
+    assert (x1 - x0) / len(word) >= 11 * 0.70  # the 11 pt text prints at 70% or more
 
-    assert count((0xFF, 0xC7, 0xCE)) > 20  # the highlighted 执行率 cell of XF003
-    assert count((0xC0, 0x00, 0x00)) > 200  # its red bar
-    assert count((0x5B, 0x9B, 0xD5)) > 3 * count((0xC0, 0x00, 0x00))  # the three other bars
+    pixels = _pixels(pdf, page, tmp_path)
+    assert _count(pixels, (0xFF, 0xC7, 0xCE)) > 20  # the highlighted 执行率 cell of XF003
+    bars = _pixels(pdf, page + 1, tmp_path)
+    assert _count(bars, (0xC0, 0x00, 0x00)) > 200  # its red bar
+    assert _count(bars, (0x5B, 0x9B, 0xD5)) > 3 * _count(bars, (0xC0, 0x00, 0x00))  # the three other bars

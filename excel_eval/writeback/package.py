@@ -111,6 +111,12 @@ class Package:
         except zipraw.ZipRawError as exc:
             raise XlsxPackageError(str(exc)) from exc
 
+    def check_member(self, info: zipfile.ZipInfo) -> None:
+        try:
+            zipraw.check_member(self.fp, info)
+        except zipraw.ZipRawError as exc:
+            raise XlsxPackageError(str(exc)) from exc
+
     def rels(self, source: str) -> list[dict]:
         """Relationships of a part ('' for the package): dicts with Id/Type/Target/external/part."""
         name = self.name(rels_name(source) if source else "_rels/.rels")

@@ -96,6 +96,7 @@ class PageSetup:
     fit_to_width: int | None = None  # scale to this many pages wide (height unlimited)
     margins: Margins = Margins()
     title_rows: tuple[int, int] | None = None  # rows repeated at the top of every printed page, e.g. (2, 2)
+    print_area: str | None = None  # the cells printed, e.g. 'A1:K30'; None prints the used range
     breaks_after: tuple[int, ...] = ()  # manual page breaks below these rows
     center_horizontally: bool = False
 

@@ -25,7 +25,7 @@ from typing import BinaryIO, Iterable
 from .. import zipraw
 from .chart import DML_STRICT, DML_TRANSITIONAL, build_chart_xml, build_drawing_xml
 from .package import CONTENT_TYPES, Package, rel_target, rels_name, rels_xml
-from .refs import quoted_sheet
+from .refs import col_letter, parse_range, quoted_sheet
 from .sheet import SheetContext, build_sheet_xml
 from .spec import SheetSpec, XlsxPackageError
 from .styles import Styles
@@ -146,6 +146,17 @@ def splice(source: str | Path | bytes | BinaryIO, sheet: SheetSpec, aliases: Ite
         styles.apply()
         _finish_documents(book, edits)
         return _members(pkg, edits), pkg.comment
+
+
+def preflight(pkg: Package, sheet_name: str = "", aliases: Iterable[str] = ()) -> None:
+    """Raise XlsxPackageError when a splice into `pkg` would fail: the parts it edits are parsed, the sheet
+    it replaces is found, and every member's local header is checked (without reading the members' data)."""
+    book = _open_workbook(pkg)
+    Styles(book.styles_doc)
+    if sheet_name:
+        _find_slot(book, SheetSpec(sheet_name, []), list(aliases))
+    for info in pkg.infos:
+        pkg.check_member(info)
 
 
 # --------------------------------------------------------------------------- reading the workbook
@@ -356,12 +367,17 @@ _PRINT_NAMES = ("_xlnm.Print_Titles", "_xlnm.Print_Area")  # print settings: our
 
 
 def print_names(sheet: SheetSpec) -> list[tuple[str, str]]:
-    """(name, formula) of the built-in defined names the sheet's print setup needs (the print titles)."""
+    """(name, formula) of the built-in defined names the sheet's print setup needs: print area and titles."""
     ps = sheet.page_setup
-    if ps is None or not ps.title_rows:
-        return []
-    first, last = ps.title_rows
-    return [("_xlnm.Print_Titles", f"{quoted_sheet(sheet.name)}!${int(first)}:${int(last)}")]
+    names = []
+    if ps is not None and ps.print_area:
+        r1, c1, r2, c2 = parse_range(ps.print_area)
+        area = f"${col_letter(c1)}${r1}:${col_letter(c2)}${r2}"
+        names.append(("_xlnm.Print_Area", f"{quoted_sheet(sheet.name)}!{area}"))
+    if ps is not None and ps.title_rows:
+        first, last = ps.title_rows
+        names.append(("_xlnm.Print_Titles", f"{quoted_sheet(sheet.name)}!${int(first)}:${int(last)}"))
+    return names
 
 
 def _set_print_names(book: _Workbook, slot: _Slot, sheet: SheetSpec) -> None:
