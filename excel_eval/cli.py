@@ -30,10 +30,27 @@ def _setup_logging(debug: bool, quiet: bool) -> None:
     logger.add(sys.stderr, level=level, format="{message}")
 
 
+class _LogFile:
+    """The run's log file; when it can no longer be written (a full disk), logging goes on without it
+    rather than printing logging errors over the messages that matter."""
+
+    def __init__(self, path: Path):
+        self.file = open(path, "w", encoding="utf-8")
+
+    def write(self, message: str) -> None:
+        if self.file is None:
+            return
+        try:
+            self.file.write(message)
+            self.file.flush()
+        except OSError:
+            self.file = None
+
+
 def _log_file(outdir: Path) -> None:
     """The full log of this run, in the output folder (replaced by the next run)."""
     outdir.mkdir(parents=True, exist_ok=True)
-    logger.add(outdir / LOG_FILE, level="DEBUG", encoding="utf-8", mode="w",
+    logger.add(_LogFile(outdir / LOG_FILE).write, level="DEBUG",
                format="{time:YYYY-MM-DD HH:mm:ss.SSS} | {level: <7} | {name}:{line} | {message}")
 
 
@@ -147,7 +164,7 @@ def run_command(workbook: Path | None, outdir: Path | None, templates_dir: Path 
     elif result.summary:
         click.echo(_separate_summary_line(result.summary))
     for path in result.removed:
-        click.echo(f"已删除不再对应任何项目的旧文件：{path.name}")
+        click.echo(f"已删除上次生成、本次没有再生成的旧文件：{path.name}")
     if result.problems.items:
         click.echo(f"有 {len(result.problems.errors)} 个错误、{len(result.problems.warnings)} 条警告，"
                    f"详见：{result.problems_file}")

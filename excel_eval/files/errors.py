@@ -34,10 +34,12 @@ def describe(exc: OSError, path: str | Path | None = None) -> str:
                 "或用 -o 指定一个可以写入的输出文件夹。")
     if code == errno.ENOENT:
         return f"找不到 {where}（文件夹可能已被移动或删除，或 U 盘已拔出）。请检查后重新运行。"
+    if code in (errno.ENOTDIR, errno.EEXIST):
+        return f"无法建立或使用文件夹 {where}：路径中有一个同名的文件。请换一个输出文件夹（-o）后重新运行。"
     if code == errno.EIO:
         return f"读写 {where} 时磁盘出错（U 盘或网络盘可能已断开）。请检查磁盘后重新运行。"
-    reason = exc.strerror or type(exc).__name__
-    return f"无法写入 {where}（{reason}）。请检查磁盘和文件夹后重新运行；加上 --debug 可看到详细信息。"
+    reason = errno.errorcode.get(code, type(exc).__name__) if code else type(exc).__name__
+    return f"无法读写 {where}（系统错误 {reason}）。请检查磁盘和文件夹后重新运行；加上 --debug 可看到详细信息。"
 
 
 def problem(exc: OSError, path: str | Path | None = None) -> FileProblem:
