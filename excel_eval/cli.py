@@ -93,7 +93,8 @@ def _templates_option(function):
 
 
 def _output_option(function):
-    return click.option("-o", "--output", "outdir", type=click.Path(file_okay=False, path_type=Path),
+    # a file in the way is reported by the run, in Chinese (files.errors)
+    return click.option("-o", "--output", "outdir", type=click.Path(path_type=Path),
                         help="输出文件夹，默认为 output/<工作簿名>/。")(function)
 
 

@@ -16,7 +16,7 @@ from .combine import CombineError, combine_reports
 from .files.atomic import remove_debris, write_atomically
 from .files.errors import FileProblem, problem as file_problem
 from .files.lock import LOCK_NAME, RunLock
-from .files.names import project_stem, safe_filename, stem_budget, unique
+from .files.names import clean as clean_name, project_stem, safe_filename, stem_budget, unique
 from .files.record import folds_case, remove_stale, save as save_record
 from .metrics import ProjectRecord, compute
 from .pdf import PdfFailed, PdfUnavailable, convert_to_pdf
@@ -116,6 +116,7 @@ def _run(workbook: Path, outdir: Path, templates_dir, now: dt.datetime, combined
     result.records = compute(checked.data)
     clock.lap("compute")
     jobs, names = plan_files(result.records, workbook, outdir)
+    _say_changed_names(jobs, result.problems)
     written = _render(result, jobs, checked.templates, now.date(), workers, progress)
     clock.lap("render")
     result.scores, result.scorecards = write_scorecards(
@@ -161,6 +162,23 @@ def plan_files(records: list[ProjectRecord], workbook: Path, outdir: Path) -> tu
     jobs = [RenderJob(record, choose_template(record), outdir / report_filename(record, used, budget=budget))
             for record in records]
     return jobs, used
+
+
+def _say_changed_names(jobs: list[RenderJob], problems: Problems) -> None:
+    """A warning for each report whose name is not `<项目编号>_<项目名称>` as typed (cut, or numbered)."""
+    for job in jobs:
+        typed = clean_name(f"{job.record.project_id}_{job.record.name}")
+        stem = job.path.stem
+        if stem == typed:
+            continue
+        if stem.rstrip("_0123456789").endswith("…"):
+            text = (f"项目 {job.record.project_id} 的名称太长（文件名最多 255 字节，Windows 路径最多 260 个字符），"
+                    f"报告文件名已缩短为：{job.path.name}")
+        else:
+            text = (f"项目 {job.record.project_id} 的报告文件名与另一个项目的相同（不区分大小写，或只差不能用于文件名的"
+                    f"符号），已改为：{job.path.name}")
+        problems.warning("report-renamed", text,
+                         sheet="项目", value=job.record.project_id)
 
 
 def _render(result: RunResult, jobs: list[RenderJob], templates, run_date: dt.date, workers: int | None,

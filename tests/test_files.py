@@ -109,6 +109,9 @@ def test_a_run_with_long_and_odd_names_writes_every_file(tmp_path):
         assert len(path.name.encode()) <= 255 and path.exists()
         docx.Document(str(path))
     assert result.reports[1].name == "P2_维护费 #1 [50%] 😀 é.docx"
+    (renamed,) = [p for p in result.problems if p.code == "report-renamed"]
+    assert renamed.severity == "警告" and renamed.location == "项目" and renamed.value == "P1"
+    assert "名称太长" in renamed.message and result.reports[0].name in renamed.message
 
 
 def test_the_combined_documents_name_is_reserved(tmp_path):
@@ -366,4 +369,6 @@ def test_an_output_folder_that_cannot_be_made_is_a_sentence(tmp_path):
     book = standard_workbook(tmp_path / "账.xlsx")
     (tmp_path / "文件").write_bytes(b"")
     result = CliRunner().invoke(main, ["run", str(book), "-o", str(tmp_path / "文件" / "out")])
-    assert result.exit_code == 2 and "错误：" in result.output and "Errno" not in result.output
+    assert result.exit_code == 2 and "路径中有一个同名的文件" in result.output and "Errno" not in result.output
+    debug = CliRunner().invoke(main, ["run", str(book), "-o", str(tmp_path / "文件" / "out"), "--debug"])
+    assert debug.exit_code == 2 and "NotADirectoryError" in debug.output  # --debug shows the details

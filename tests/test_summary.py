@@ -150,6 +150,26 @@ def test_print_setup_is_landscape_one_page_wide(sample_run):
     assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
     assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0
     assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.print_title_rows == "$2:$2"  # the header row on every page
+    assert ws.print_area == "'汇总'!$A$1:$K$29"  # the table and the chart (16 + 4 rows from row 9); not the links
+    assert [b.id for b in ws.row_breaks.brk] == [7]  # the chart (rows 9–29) starts a page of its own
+    assert (ws.page_margins.left, ws.page_margins.right) == (0.4, 0.4) and ws.print_options.horizontalCentered
+
+
+def test_printed_columns_fit_one_landscape_page_at_a_legible_scale(sample_run):
+    """LibreOffice prints a column of width w about 7w pt wide (measured: 160 characters at 70%), A4 landscape
+    between 0.4-inch margins holds 842 − 57.6 = 784.4 pt: 146 characters print at 784.4 / 1022 = 77%, so 11 pt
+    text comes out at 8.4 pt."""
+    ws = openpyxl.load_workbook(sample_run.workbook)["汇总"]
+    widths = [ws.column_dimensions[c].width for c in "ABCDEFGHIJK"]
+    assert sum(widths) <= 146
+    assert 784.4 / (7 * sum(widths)) * 11 >= 8.0
+    assert ws.column_dimensions["A"].width == 19  # "510411-2021-XF001" (17) and 2 to spare
+    assert ws.column_dimensions["C"].width == 22  # "攀枝花市仁和区信访局": 10 wide characters, 20, and 2
+    assert ws.column_dimensions["B"].width == 146 - 19 - 22 - 73  # the rest: 32 (the longest name needs 44)
+    # the longest name (21 wide characters, 42) wraps into two lines in 32 − 1.5: its row is two lines high
+    assert ws.row_dimensions[3].height == 32 and ws.row_dimensions[4].height is None
+    assert ws["B3"].alignment.wrap_text and ws["C3"].alignment.wrap_text
 
 
 def test_low_execution_rates_are_highlighted(sample_run):
@@ -345,3 +365,46 @@ def test_libreoffice_prints_the_summary_legibly(sample_run, tmp_path):
     bars = _pixels(pdf, page + 1, tmp_path)
     assert _count(bars, (0xC0, 0x00, 0x00)) > 200  # its red bar
     assert _count(bars, (0x5B, 0x9B, 0xD5)) > 3 * _count(bars, (0xC0, 0x00, 0x00))  # the three other bars
+
+
+# --------------------------------------------------------------------------- other formats
+
+
+def test_an_ods_workbook_gets_a_summary_workbook_of_its_own(sample_run, tmp_path):
+    from excel_eval.writeback.save import write_summary
+
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        pytest.skip("LibreOffice not installed")
+    subprocess.run([soffice, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
+                    "--convert-to", "ods", "--outdir", str(tmp_path), str(sample_workbook())],
+                   check=True, capture_output=True, timeout=300)
+    ods = tmp_path / (sample_workbook().stem + ".ods")
+    before = ods.read_bytes()
+    reports = dict(zip((r.project_id for r in sample_run.records), sample_run.reports))
+    out = tmp_path / "out"
+    out.mkdir()
+    result = write_summary(ods, lambda target: summary_sheet(sample_run.records, reports, target, NOW), out,
+                           "20261127-093000")
+    assert ods.read_bytes() == before and not result.in_workbook and result.backup is None
+    assert result.target == out / (ods.stem + "_汇总.xlsx")
+    assert "OpenDocument（.ods）" in result.reason
+    book = openpyxl.load_workbook(result.target)
+    assert book.sheetnames == ["汇总"]
+    ws = book["汇总"]
+    assert [c.value for c in ws[2]] == list(SUMMARY_HEADERS)
+    assert [ws.cell(r, 2).value for r in range(3, 7)] == PROJECT_NAMES
+    link = ws["L3"].hyperlink.target
+    assert (result.target.parent / link).resolve() == sample_run.reports[0].resolve()
+
+
+def test_an_xls_workbook_is_never_changed(sample_run, tmp_path):
+    from excel_eval.writeback.save import write_summary
+
+    xls = tmp_path / "旧账.xls"
+    xls.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504))  # an OLE2 compound file's header
+    result = write_summary(xls, lambda target: summary_sheet(sample_run.records, {}, target, NOW), tmp_path,
+                           "20261127-093000")
+    assert xls.read_bytes()[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" and len(xls.read_bytes()) == 512
+    assert result.target == tmp_path / "旧账_汇总.xlsx" and "Excel 97-2003（.xls）" in result.reason
+    assert openpyxl.load_workbook(result.target).sheetnames == ["汇总"]
