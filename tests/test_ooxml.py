@@ -18,7 +18,9 @@ from openxml_audit import FileFormat, OpenXmlValidator
 from excel_eval.blank import write_blank_workbook
 from excel_eval.pipeline import run
 from excel_eval.resources import sample_workbook
+from excel_eval.writeback.save import write_summary
 from excel_eval.writeback.styles import FONT_ORDER
+from excel_eval.writeback.summary import summary_sheet
 
 from workbooks import standard_sheets, write_workbook
 
@@ -50,7 +52,10 @@ def written(tmp_path_factory) -> dict[str, Path]:
     odd_input = folder / "链接原始.xlsx"
     shutil.copy2(odd, odd_input)
     odd_run = run(odd, folder / "输出 #2 50%", now=NOW)
-    return {"original": original, "once": once, "twice": book, "report": first.reports[0],
+    xls = folder / "旧账.xls"
+    xls.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504))  # another format: a 汇总 workbook of its own
+    own = write_summary(xls, lambda target: summary_sheet(first.records, {}, target, NOW), folder, "x").target
+    return {"own": own, "original": original, "once": once, "twice": book, "report": first.reports[0],
             "scorecard": first.scorecards[0], "combined": first.combined,
             "blank": write_blank_workbook(folder / "空白.xlsx"), "odd": odd, "odd_input": odd_input, "odd_reports": odd_run.reports}
 
@@ -66,7 +71,7 @@ def _odd_workbook(path: Path) -> Path:
     return write_workbook(path, sheets)
 
 
-@pytest.mark.parametrize("kind", ["report", "scorecard", "combined"])
+@pytest.mark.parametrize("kind", ["report", "scorecard", "combined", "own"])
 def test_documents_are_valid(written, kind):
     assert errors(written[kind]) == set()
 

@@ -194,7 +194,9 @@ _MINIMAL = {
         '<Override PartName="/xl/workbook.xml" '
         'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
         '<Override PartName="/xl/styles.xml" '
-        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/></Types>'),
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+        '<Override PartName="/xl/theme/theme1.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.theme+xml"/></Types>'),
     "_rels/.rels": (
         f'<Relationships xmlns="{NS_PKG_RELS}"><Relationship Id="rId1" '
         'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
@@ -206,7 +208,9 @@ _MINIMAL = {
     "xl/_rels/workbook.xml.rels": (
         f'<Relationships xmlns="{NS_PKG_RELS}"><Relationship Id="rId1" '
         'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" '
-        'Target="styles.xml"/></Relationships>'),
+        'Target="styles.xml"/><Relationship Id="rId2" '
+        'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/theme" '
+        'Target="theme/theme1.xml"/></Relationships>'),
     "xl/styles.xml": (
         '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
         '<fonts count="1"><font><sz val="11"/><name val="宋体"/><family val="2"/><charset val="134"/></font></fonts>'
@@ -221,8 +225,11 @@ _MINIMAL = {
 
 def minimal_workbook() -> bytes:
     """A workbook package with no sheets yet, for a generated sheet that needs a workbook of its own."""
+    from openpyxl.writer.theme import theme_xml  # Office's default theme, which a workbook part must have
+
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, xml in _MINIMAL.items():
             zf.writestr(name, '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' + xml)
+        zf.writestr("xl/theme/theme1.xml", theme_xml)
     return out.getvalue()
