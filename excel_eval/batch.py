@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
+from .files.atomic import write_atomically
+from .files.errors import describe
 from .metrics import ProjectRecord
 from .render import ReportRenderer, ReportTemplate, TemplateProblem
 
@@ -35,6 +37,7 @@ class RenderOutcome:
     path: Path
     error: str | None = None  # a Chinese message when the report could not be written
     code: str = ""
+    fatal: bool = False  # the disk or folder failed (full, read-only, …): the other reports would fail too
 
 
 def default_workers(jobs: int) -> int:
@@ -67,13 +70,17 @@ def render_reports(jobs: list[RenderJob], templates: dict[str, ReportTemplate], 
 
 
 def _render(renderer: ReportRenderer, job: RenderJob) -> RenderOutcome:
+    """Render one report under a temporary name, renamed to its own when complete."""
     try:
-        renderer.render(job.record, job.template, job.path)
+        write_atomically(job.path, lambda temp: renderer.render(job.record, job.template, temp))
     except PermissionError:
         return RenderOutcome(job.record.project_id, job.path, code="report-locked", error=(
             f"报告 {job.path.name} 无法写入：它可能正在 Word 或 WPS 中打开。请关闭它后重新运行；其他报告已照常生成。"))
     except TemplateProblem as exc:
         return RenderOutcome(job.record.project_id, job.path, code="template-failed", error=str(exc))
+    except OSError as exc:
+        return RenderOutcome(job.record.project_id, job.path, code="write-failed", error=describe(exc, job.path),
+                             fatal=True)
     return RenderOutcome(job.record.project_id, job.path)
 
 

@@ -11,6 +11,7 @@ from loguru import logger
 
 from . import __version__
 from .blank import BLANK_NAME, write_blank_workbook
+from .files.errors import FileProblem, describe
 from .pipeline import check, run
 from .problems import Problems, UsageError, WorkbookError
 from .formats import FILTER_HELP, FILTERS
@@ -29,10 +30,27 @@ def _setup_logging(debug: bool, quiet: bool) -> None:
     logger.add(sys.stderr, level=level, format="{message}")
 
 
+class _LogFile:
+    """The run's log file; when it can no longer be written (a full disk), logging goes on without it
+    rather than printing logging errors over the messages that matter."""
+
+    def __init__(self, path: Path):
+        self.file = open(path, "w", encoding="utf-8")
+
+    def write(self, message: str) -> None:
+        if self.file is None:
+            return
+        try:
+            self.file.write(message)
+            self.file.flush()
+        except OSError:
+            self.file = None
+
+
 def _log_file(outdir: Path) -> None:
     """The full log of this run, in the output folder (replaced by the next run)."""
     outdir.mkdir(parents=True, exist_ok=True)
-    logger.add(outdir / LOG_FILE, level="DEBUG", encoding="utf-8", mode="w",
+    logger.add(_LogFile(outdir / LOG_FILE).write, level="DEBUG",
                format="{time:YYYY-MM-DD HH:mm:ss.SSS} | {level: <7} | {name}:{line} | {message}")
 
 
@@ -75,7 +93,8 @@ def _templates_option(function):
 
 
 def _output_option(function):
-    return click.option("-o", "--output", "outdir", type=click.Path(file_okay=False, path_type=Path),
+    # a file in the way is reported by the run, in Chinese (files.errors)
+    return click.option("-o", "--output", "outdir", type=click.Path(path_type=Path),
                         help="输出文件夹，默认为 output/<工作簿名>/。")(function)
 
 
@@ -139,13 +158,14 @@ def run_command(workbook: Path | None, outdir: Path | None, templates_dir: Path 
         click.echo(f"全部报告已合并为：{result.combined.name}")
     if result.pdfs:
         click.echo(f"已转换 {len(result.pdfs)} 个 PDF 文件。")
+    for note in result.notes:
+        click.echo(note)
     if result.summary and result.summary.in_workbook:
         click.echo(f"“汇总”表已写入工作簿：{result.summary.target}（原文件已备份到 {result.summary.backup}）")
     elif result.summary:
-        click.echo(f"工作簿无法写入（可能正在 Excel 或 WPS 中打开，或为只读），“汇总”表另存为：{result.summary.target}。"
-                   "如需写回原工作簿，请关闭它后重新运行。")
+        click.echo(_separate_summary_line(result.summary))
     for path in result.removed:
-        click.echo(f"已删除不再对应任何项目的旧文件：{path.name}")
+        click.echo(f"已删除上次生成、本次没有再生成的旧文件：{path.name}")
     if result.problems.items:
         click.echo(f"有 {len(result.problems.errors)} 个错误、{len(result.problems.warnings)} 条警告，"
                    f"详见：{result.problems_file}")
@@ -228,6 +248,11 @@ def templates_command(templates_dir: Path | None) -> None:
         click.echo(f"  {name}：{text}")
 
 
+def _separate_summary_line(summary) -> str:
+    """One line: where the 汇总 went instead of the workbook, and why."""
+    return f"{summary.reason}，“汇总”表另存为：{summary.target}（原工作簿未改动）。{summary.advice}"
+
+
 def _shorten(text: str, limit: int = 30) -> str:
     return text if len(text) <= limit else text[:limit] + "……"
 
@@ -244,8 +269,11 @@ def _fail(exc: Exception, debug: bool) -> int:
     if isinstance(exc, (UsageError, TemplateProblem)):
         click.echo(f"错误：{exc}", err=True)
         return EXIT_USAGE
-    if isinstance(exc, PermissionError):
-        click.echo(f"错误：无法写入 {exc.filename}。请检查文件夹是否可写，或文件是否正在其他程序中打开。", err=True)
+    if isinstance(exc, FileProblem):
+        click.echo(f"错误：{exc}", err=True)
+        return EXIT_USAGE
+    if isinstance(exc, OSError):
+        click.echo(f"错误：{describe(exc)}", err=True)
         return EXIT_USAGE
     click.echo(f"错误：运行中出现意外问题：{exc}。请加上 --debug 重新运行，并把显示的信息发给技术支持。", err=True)
     return EXIT_PROBLEMS

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 import time
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -15,22 +13,24 @@ from loguru import logger
 from .batch import RenderJob, render_reports
 from .checks import validate
 from .combine import CombineError, combine_reports
+from .files.atomic import remove_debris, write_atomically
+from .files.errors import FileProblem, problem as file_problem
+from .files.lock import LOCK_NAME, RunLock
+from .files.names import clean as clean_name, project_stem, safe_filename, stem_budget, unique
+from .files.record import folds_case, remove_stale, save as save_record
 from .metrics import ProjectRecord, compute
 from .pdf import PdfFailed, PdfUnavailable, convert_to_pdf
 from .problems import Problems, WorkbookError
 from .render import ReportTemplate, choose_template, load_templates
 from .schema import INDICATORS, PROJECTS
 from .scorecard import TEMPLATE_NAME as SCORECARD_TEMPLATE, write_scorecards
-from .scoring import Scorecard, check_indicators, score_project
-from .summary import SummaryWrite, summary_sheet, write_summary
 from .reading import WorkbookData, read_workbook
+from .scoring import Scorecard, check_indicators, score_project
+from .writeback.destination import DAMAGED, damaged_message, package_kind
+from .writeback.save import BACKUP_FOLDER, SummaryWrite, finish_rewrites, write_summary
+from .writeback.summary import summary_sheet
 
 PROBLEMS_FILE = "问题清单.csv"
-MANIFEST_FILE = ".excel-eval-reports.txt"  # the reports the last run wrote, so a re-run can remove stale ones
-MAX_NAME = 120  # characters of a report's file name before the extension; Windows paths stay short enough
-
-_FORBIDDEN = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
-_RESERVED = re.compile(r"^(con|prn|aux|nul|com[1-9]|lpt[1-9])(\..*)?$", re.IGNORECASE)
 
 
 @dataclass
@@ -55,6 +55,7 @@ class RunResult:
     combined: Path | None = None  # every report in one document, when asked for
     pdfs: list[Path] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    notes: list[str] = field(default_factory=list)  # what the run repaired after an interrupted one (Chinese)
 
 
 def check(workbook: str | Path, templates_dir: str | Path | None = None) -> CheckResult:
@@ -64,7 +65,19 @@ def check(workbook: str | Path, templates_dir: str | Path | None = None) -> Chec
     data = read_workbook(workbook, problems)
     validate(data, templates, problems)
     check_indicators(data.get(INDICATORS), problems, data.get(PROJECTS))
+    check_write_back(Path(workbook), problems)
     return CheckResult(data, templates, problems)
+
+
+def check_write_back(workbook: Path, problems: Problems) -> None:
+    """An error when the workbook is a spreadsheet package that the 汇总 could not be written back into, so
+    that the run stops before any report rather than at the end."""
+    try:
+        kind = package_kind(workbook.resolve())
+    except OSError as exc:
+        raise file_problem(exc, workbook) from exc
+    if kind.kind == DAMAGED:
+        problems.error("workbook-unwritable", damaged_message(workbook, kind.detail), value=workbook.name)
 
 
 def run(workbook: str | Path, outdir: str | Path, *, templates_dir: str | Path | None = None,
@@ -75,28 +88,105 @@ def run(workbook: str | Path, outdir: str | Path, *, templates_dir: str | Path |
     document; `pdf` converts what was written with LibreOffice. `progress(done, total)` is called as reports
     are written.
 
-    Raises WorkbookError (with every problem) before writing anything when the workbook has errors.
+    Raises WorkbookError (with every problem) before writing anything when the workbook has errors,
+    RunLocked when another run holds `outdir`, and FileProblem (a Chinese sentence naming the file) when a
+    file cannot be written.
     """
     workbook, outdir = Path(workbook), Path(outdir)
-    now = now or dt.datetime.now()
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+        with RunLock(outdir, workbook):
+            return _run(workbook, outdir, templates_dir, now or dt.datetime.now(), combined or bool(label), label,
+                        pdf, workers, progress)
+    except OSError as exc:
+        raise file_problem(exc) from exc
+
+
+def _run(workbook: Path, outdir: Path, templates_dir, now: dt.datetime, combined: bool, label: str | None,
+         pdf: bool, workers: int | None, progress) -> RunResult:
     clock = _Clock()
+    notes = _clean_up_after_killed_runs(workbook, outdir)
     checked = check(workbook, templates_dir)
     clock.lap("read_check")
-    result = RunResult(workbook, outdir, problems=checked.problems)
-    outdir.mkdir(parents=True, exist_ok=True)
+    result = RunResult(workbook, outdir, problems=checked.problems, notes=notes)
     result.problems_file = write_problems(checked.problems, outdir)
     if checked.problems.has_errors:
         raise WorkbookError(f"工作簿中有 {len(checked.problems.errors)} 个错误，未生成报告。", checked.problems,
                             result.problems_file)
-
     result.records = compute(checked.data)
     for record in result.records:
         record.scorecard = score_project(record, checked.data.get(INDICATORS))
     clock.lap("compute")
-    names: set[str] = set()
-    jobs = [RenderJob(record, choose_template(record), outdir / report_filename(record, names))
-            for record in result.records]
-    paths = {job.record.project_id: job.path for job in jobs}
+    jobs, names = plan_files(result.records, workbook, outdir)
+    _say_changed_names(jobs, result.problems)
+    written = _render(result, jobs, checked.templates, now.date(), workers, progress)
+    clock.lap("render")
+    result.scores, result.scorecards = write_scorecards(
+        result.records, checked.data.get(INDICATORS), checked.templates.get(SCORECARD_TEMPLATE),
+        {job.record.project_id: job.path for job in jobs}, names, result.problems, now.date())
+    clock.lap("scorecards")
+    if combined and result.reports:
+        result.combined = _combine(result, workbook, label)
+        clock.lap("combine")
+    made = result.reports + result.scorecards + ([result.combined] if result.combined else [])
+    if pdf:
+        result.pdfs = _convert(made, outdir, result.problems)
+        clock.lap("pdf")
+    scores = {pid: (card.total, card.grade) for pid, card in result.scores.items()}
+    result.summary = write_summary(
+        workbook, lambda target: summary_sheet(result.records, written, target, now, scores), outdir,
+        now.strftime("%Y%m%d-%H%M%S"))
+    clock.lap("summary")
+    _remove_stale_files(result, made + result.pdfs)
+    if result.problems.items:
+        result.problems_file = write_problems(result.problems, outdir)
+    result.timings = clock.laps
+    logger.debug("用时（秒）：{}", {k: round(v, 3) for k, v in clock.laps.items()})
+    return result
+
+
+def _clean_up_after_killed_runs(workbook: Path, outdir: Path) -> list[str]:
+    """Finish an in-place rewrite a killed run left, and remove the temporary files of runs that are gone."""
+    notes = finish_rewrites(workbook) if workbook.exists() else []
+    real = workbook.resolve()
+    removed = remove_debris(outdir) + remove_debris(outdir / BACKUP_FOLDER)
+    removed += remove_debris(real.parent, {real.name})
+    for path in removed:
+        logger.info("已删除上次运行中断时留下的临时文件：{}", path)
+    return notes
+
+
+def plan_files(records: list[ProjectRecord], workbook: Path, outdir: Path) -> tuple[list[RenderJob], set[str]]:
+    """One render job per project with its report's path, and the names taken (the combined document's is
+    reserved among them, so that no report can take it)."""
+    budget = stem_budget(outdir)
+    used = {Path(combined_filename(workbook, budget)).stem.lower()}
+    jobs = [RenderJob(record, choose_template(record), outdir / report_filename(record, used, budget=budget))
+            for record in records]
+    return jobs, used
+
+
+def _say_changed_names(jobs: list[RenderJob], problems: Problems) -> None:
+    """A warning for each report whose name is not `<项目编号>_<项目名称>` as typed (cut, or numbered)."""
+    for job in jobs:
+        typed = clean_name(f"{job.record.project_id}_{job.record.name}")
+        stem = job.path.stem
+        if stem == typed:
+            continue
+        if stem.rstrip("_0123456789").endswith("…"):
+            text = (f"项目 {job.record.project_id} 的名称太长（文件名最多 255 字节，Windows 路径最多 260 个字符），"
+                    f"报告文件名已缩短为：{job.path.name}")
+        else:
+            text = (f"项目 {job.record.project_id} 的报告文件名与另一个项目的相同（不区分大小写，或只差不能用于文件名的"
+                    f"符号），已改为：{job.path.name}")
+        problems.warning("report-renamed", text,
+                         sheet="项目", value=job.record.project_id)
+
+
+def _render(result: RunResult, jobs: list[RenderJob], templates, run_date: dt.date, workers: int | None,
+            progress) -> dict[str, Path]:
+    """Render every report; those that cannot be written are problems (the run goes on), except when the
+    disk or folder fails as a whole: then the run stops with that sentence."""
     written: dict[str, Path] = {}
     done = 0
 
@@ -106,46 +196,35 @@ def run(workbook: str | Path, outdir: str | Path, *, templates_dir: str | Path |
         if progress:
             progress(done, len(jobs))
 
-    for outcome in render_reports(jobs, checked.templates, now.date(), workers, step):
+    for outcome in render_reports(jobs, templates, run_date, workers, step):
+        if outcome.fatal:
+            raise FileProblem(outcome.error)
         if outcome.error:
             result.problems.error(outcome.code, outcome.error, value=outcome.path.name)
         else:
             written[outcome.project_id] = outcome.path
             result.reports.append(outcome.path)
-    clock.lap("render")
-
-    result.scores, result.scorecards = write_scorecards(
-        result.records, checked.data.get(INDICATORS), checked.templates.get(SCORECARD_TEMPLATE), paths, names,
-        result.problems, now.date())
-    clock.lap("scorecards")
-    if (combined or label) and result.reports:
-        result.combined = _combine(result, workbook, label)
-        clock.lap("combine")
-    made = result.reports + result.scorecards + ([result.combined] if result.combined else [])
-    if pdf:
-        result.pdfs = _convert(made, outdir, result.problems)
-        clock.lap("pdf")
-    result.removed = _remove_stale_reports(outdir, made + result.pdfs)
-    scores = {pid: (card.total, card.grade) for pid, card in result.scores.items()}
-    stamp = now.strftime("%Y%m%d-%H%M%S")
-    result.summary = write_summary(
-        workbook, lambda target: summary_sheet(result.records, written, target, now, scores), outdir, stamp)
-    clock.lap("summary")
-    if result.problems.items:
-        result.problems_file = write_problems(result.problems, outdir)
-    result.timings = clock.laps
-    logger.debug("用时（秒）：{}", {k: round(v, 3) for k, v in clock.laps.items()})
-    return result
+    return written
 
 
-def combined_filename(workbook: Path) -> str:
-    return safe_filename(f"{workbook.stem}_自评报告合集") + ".docx"
+def _remove_stale_files(result: RunResult, made: list[Path]) -> None:
+    """After the backup exists: remove what an earlier run wrote that this one did not, then record this run."""
+    outdir = result.outdir
+    cleanup = remove_stale(outdir, result.workbook, made, folds_case(outdir, LOCK_NAME))
+    result.removed = cleanup.removed
+    for note in cleanup.kept:
+        result.problems.warning("stale-file-kept", note)
+    save_record(outdir, result.workbook, made)
+
+
+def combined_filename(workbook: Path, budget: tuple[int, int | None] | None = None) -> str:
+    return safe_filename(f"{workbook.stem}_自评报告合集", *(budget or stem_budget())) + ".docx"
 
 
 def _combine(result: RunResult, workbook: Path, label: str | None) -> Path | None:
-    target = result.outdir / combined_filename(workbook)
+    target = result.outdir / combined_filename(workbook, stem_budget(result.outdir))
     try:
-        return combine_reports(result.reports, target, label)
+        return write_atomically(target, lambda temp: combine_reports(result.reports, temp, label))
     except CombineError as exc:
         result.problems.warning("combine-failed", f"未能生成合集文档：{exc}", value=target.name)
     except PermissionError:
@@ -197,43 +276,10 @@ def write_problems(problems: Problems, outdir: Path) -> Path | None:
     return None
 
 
-def report_filename(record: ProjectRecord, used: set[str], suffix: str = ".docx") -> str:
-    """`<项目编号>_<项目名称>.docx`, safe on Windows and unique among `used` (which it updates)."""
-    name = safe_filename(f"{record.project_id}_{record.name}")
-    candidate, counter = name, 2
-    while candidate.lower() in used:
-        candidate = f"{name}_{counter}"
-        counter += 1
-    used.add(candidate.lower())
-    return candidate + suffix
-
-
-def safe_filename(text: str) -> str:
-    """A file name Windows accepts: no \\ / : * ? " < > | or control characters, no trailing dot or space,
-    not a reserved device name, not too long."""
-    name = unicodedata.normalize("NFC", text)
-    name = _FORBIDDEN.sub("_", name)
-    name = re.sub(r"\s+", " ", name).strip()
-    name = name[:MAX_NAME].rstrip(". ")
-    if not name or _RESERVED.match(name):
-        name = f"_{name}"
-    return name
-
-
-def _remove_stale_reports(outdir: Path, reports: list[Path]) -> list[Path]:
-    """Remove the reports an earlier run wrote that this run did not (projects no longer in the workbook).
-    Files the user put in the folder are never touched: only names listed in the manifest are candidates."""
-    manifest = outdir / MANIFEST_FILE
-    current = {p.name for p in reports}
-    removed = []
-    if manifest.exists():
-        for name in manifest.read_text(encoding="utf-8").splitlines():
-            stale = outdir / name
-            if name and name not in current and stale.is_file() and stale.parent == outdir:
-                try:
-                    stale.unlink()
-                    removed.append(stale)
-                except OSError:
-                    logger.warning("旧报告 {} 无法删除（可能正在打开），请手动删除。", name)
-    manifest.write_text("".join(f"{n}\n" for n in sorted(current)), encoding="utf-8")
-    return removed
+def report_filename(record: ProjectRecord, used: set[str], suffix: str = ".docx",
+                    budget: tuple[int, int | None] | None = None) -> str:
+    """`<项目编号>_<项目名称>.docx`, safe on Windows, within `budget` (UTF-8 bytes, path characters; by default
+    255 bytes less the room for `_自评表`, a counter and the temporary suffix) and unique among `used` (lower
+    case stems, updated)."""
+    budget = budget or stem_budget()
+    return unique(project_stem(record.project_id, record.name, *budget), used) + suffix

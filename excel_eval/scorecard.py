@@ -19,6 +19,7 @@ from docx.oxml.ns import qn
 from docxtpl import DocxTemplate
 from jinja2 import TemplateError
 
+from .files.atomic import write_atomically
 from .metrics import ProjectRecord
 from .render import Section, TemplateProblem, clean_text, make_environment
 from .scoring import CENT, EXECUTION_WEIGHT, Scorecard
@@ -161,7 +162,7 @@ class ScorecardRenderer:
         for table in doc.docx.element.body.iter(qn("w:tbl")):
             merge_groups(table)
         out_path.parent.mkdir(parents=True, exist_ok=True)
-        doc.save(out_path)
+        write_atomically(out_path, doc.save)
         return out_path
 
 

@@ -62,14 +62,20 @@ def strip_zip64_extra(extra: bytes) -> bytes:
     return bytes(out)
 
 
-def read_member(fp: BinaryIO, info: zipfile.ZipInfo) -> RawMember:
-    """The member described by `info`, with its raw compressed bytes."""
+def check_member(fp: BinaryIO, info: zipfile.ZipInfo) -> bytes:
+    """The member's local header, after checking that it is one and that the member is not encrypted."""
     if info.flag_bits & 0x01:
         raise ZipRawError(f"encrypted zip member {info.filename}")
     fp.seek(info.header_offset)
     header = fp.read(30)
     if len(header) != 30 or header[:4] != b"PK\x03\x04":
         raise ZipRawError(f"bad local header for zip member {info.filename}")
+    return header
+
+
+def read_member(fp: BinaryIO, info: zipfile.ZipInfo) -> RawMember:
+    """The member described by `info`, with its raw compressed bytes."""
+    header = check_member(fp, info)
     dostime, dosdate = struct.unpack("<HH", header[10:14])
     name_len, extra_len = struct.unpack("<HH", header[26:30])
     fp.seek(name_len, 1)

@@ -261,7 +261,7 @@ def test_a_read_only_workbook_gets_its_summary_beside_the_reports(tmp_path):
     finally:
         book.chmod(0o644)
     assert result.exit_code == 0, result.output
-    assert "工作簿无法写入" in result.output and str(tmp_path / "out" / "账_汇总.xlsx") in result.output
+    assert "工作簿是只读文件" in result.output and str(tmp_path / "out" / "账_汇总.xlsx") in result.output
     assert book.read_bytes() == before
 
 

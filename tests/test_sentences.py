@@ -360,7 +360,7 @@ def test_the_default_conclusion_follows_the_grade(tmp_path, actual, qualitative,
 def test_receipts_are_every_budget_row_of_the_project(tmp_path):
     from excel_eval.metrics import compute
     from excel_eval.problems import Problems
-    from excel_eval.workbook import read_workbook
+    from excel_eval.reading import read_workbook
     from workbooks import standard_sheets, write_workbook
 
     sheets = standard_sheets()

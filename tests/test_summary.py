@@ -21,7 +21,7 @@ from openpyxl.chart import Reference
 from excel_eval.pipeline import run
 from excel_eval.resources import sample_workbook
 from excel_eval.schema import SUMMARY_HEADERS
-from excel_eval.summary import summary_sheet
+from excel_eval.writeback.summary import summary_sheet
 
 from workbooks import standard_workbook
 
@@ -150,6 +150,26 @@ def test_print_setup_is_landscape_one_page_wide(sample_run):
     assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
     assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0
     assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.print_title_rows == "$2:$2"  # the header row on every page
+    assert ws.print_area == "'汇总'!$A$1:$K$29"  # the table and the chart (16 + 4 rows from row 9); not the links
+    assert [b.id for b in ws.row_breaks.brk] == [7]  # the chart (rows 9–29) starts a page of its own
+    assert (ws.page_margins.left, ws.page_margins.right) == (0.4, 0.4) and ws.print_options.horizontalCentered
+
+
+def test_printed_columns_fit_one_landscape_page_at_a_legible_scale(sample_run):
+    """LibreOffice prints a column of width w about 7w pt wide (measured: 160 characters at 70%), A4 landscape
+    between 0.4-inch margins holds 842 − 57.6 = 784.4 pt: 146 characters print at 784.4 / 1022 = 77%, so 11 pt
+    text comes out at 8.4 pt."""
+    ws = openpyxl.load_workbook(sample_run.workbook)["汇总"]
+    widths = [ws.column_dimensions[c].width for c in "ABCDEFGHIJK"]
+    assert sum(widths) <= 146
+    assert 784.4 / (7 * sum(widths)) * 11 >= 8.0
+    assert ws.column_dimensions["A"].width == 19  # "510411-2021-XF001" (17) and 2 to spare
+    assert ws.column_dimensions["C"].width == 22  # "攀枝花市仁和区信访局": 10 wide characters, 20, and 2
+    assert ws.column_dimensions["B"].width == 146 - 19 - 22 - 73  # the rest: 32 (the longest name needs 44)
+    # the longest name (21 wide characters, 42) wraps into two lines in 32 − 1.5: its row is two lines high
+    assert ws.row_dimensions[3].height == 32 and ws.row_dimensions[4].height is None
+    assert ws["B3"].alignment.wrap_text and ws["C3"].alignment.wrap_text
 
 
 def test_low_execution_rates_are_highlighted(sample_run):
@@ -181,7 +201,7 @@ def test_native_bar_chart_of_execution_rates(sample_run):
     assert f'<drawing r:id="{rid}"/></worksheet>' in sheet
     # CT_Worksheet element order
     order = ["sheetPr", "dimension", "sheetViews", "sheetFormatPr", "cols", "sheetData", "autoFilter", "mergeCells",
-             "conditionalFormatting", "hyperlinks", "pageMargins", "pageSetup", "drawing"]
+             "conditionalFormatting", "hyperlinks", "printOptions", "pageMargins", "pageSetup", "rowBreaks", "drawing"]
     found = [_local(el.tag) for el in ET.fromstring(read(book, part))]
     assert found == order
 
@@ -295,29 +315,96 @@ def _summary_page(pdf: Path) -> int:
     raise AssertionError("no 汇总 page in the PDF")
 
 
-def test_libreoffice_renders_highlight_and_chart(sample_run, tmp_path):
+def _page_text(pdf: Path, page: int, *extra: str) -> str:
+    return subprocess.run(["pdftotext", *extra, "-f", str(page), "-l", str(page), str(pdf), "-"],
+                          check=True, capture_output=True, text=True).stdout
+
+
+def _pixels(pdf: Path, page: int, folder: Path) -> list[tuple[int, int, int]]:
+    from PIL import Image
+
+    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", str(page), "-l", str(page), str(pdf),
+                    str(folder / f"summary{page}")], check=True)
+    (png,) = folder.glob(f"summary{page}*.png")
+    data = Image.open(png).convert("RGB").tobytes()
+    return [tuple(data[i:i + 3]) for i in range(0, len(data), 3)]
+
+
+def _count(pixels, rgb: tuple[int, int, int], tol: int = 12) -> int:
+    return sum(all(abs(p[i] - rgb[i]) <= tol for i in range(3)) for p in pixels)
+
+
+def test_libreoffice_prints_the_summary_legibly(sample_run, tmp_path):
+    """Landscape, the table on one page with text of 8 pt or more, the chart on the next page under the
+    repeated header row, the highlight and the red bar visible."""
     soffice = shutil.which("soffice")
     if soffice is None or not all(shutil.which(t) for t in ("pdftoppm", "pdftotext", "pdfinfo")):
         pytest.skip("LibreOffice / poppler not installed")
-    from PIL import Image
-
     subprocess.run([soffice, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
                     "--convert-to", "pdf", "--outdir", str(tmp_path), str(sample_run.workbook)],
                    check=True, capture_output=True, timeout=300)
     pdf = tmp_path / (sample_run.workbook.stem + ".pdf")
     page = _summary_page(pdf)
-    text = subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), str(pdf), "-"],
-                          check=True, capture_output=True, text=True).stdout
-    assert "合计" in text and "79.76%" in text and "各项目执行率" in text
-    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", str(page), "-l", str(page), str(pdf),
-                    str(tmp_path / "summary")], check=True)
-    (png,) = tmp_path.glob("summary*.png")
-    data = Image.open(png).convert("RGB").tobytes()
-    pixels = [tuple(data[i:i + 3]) for i in range(0, len(data), 3)]
+    table, chart = _page_text(pdf, page), _page_text(pdf, page + 1)
+    assert "合计" in table and "79.76%" in table and "各项目执行率" not in table
+    assert "报告文件" not in table  # the links' column is for the screen
+    assert "各项目执行率" in chart and "合计" not in chart and "项目名称" in chart  # header row repeated
 
-    def count(rgb: tuple[int, int, int], tol: int = 12) -> int:
-        return sum(all(abs(p[i] - rgb[i]) <= tol for i in range(3)) for p in pixels)
+    bbox = _page_text(pdf, page, "-bbox")
+    width, height = (float(v) for v in re.search(r'<page width="([\d.]+)" height="([\d.]+)"', bbox).groups())
+    assert width > height  # landscape A4: 842 × 595 pt
+    assert abs(width - 842) < 2 and abs(height - 595) < 2
+    word = "根据本工作簿自动生成，每次运行都会整表替换，请不要在本表中填写或修改内容。金额单位：万元。"
+    x0, x1 = (float(v) for v in re.search(rf'xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" yMax="[\d.]+">{word}<',
+                                          bbox).groups())
+    assert (x1 - x0) / len(word) >= 8.0  # a Chinese character is as wide as the text is high: 8 pt or more
+    assert (x1 - x0) / len(word) >= 11 * 0.70  # the 11 pt text prints at 70% or more
 
-    assert count((0xFF, 0xC7, 0xCE)) > 20  # the highlighted 执行率 cell of XF003
-    assert count((0xC0, 0x00, 0x00)) > 200  # its red bar
-    assert count((0x5B, 0x9B, 0xD5)) > 3 * count((0xC0, 0x00, 0x00))  # the three other bars
+    pixels = _pixels(pdf, page, tmp_path)
+    assert _count(pixels, (0xFF, 0xC7, 0xCE)) > 20  # the highlighted 执行率 cell of XF003
+    bars = _pixels(pdf, page + 1, tmp_path)
+    assert _count(bars, (0xC0, 0x00, 0x00)) > 200  # its red bar
+    assert _count(bars, (0x5B, 0x9B, 0xD5)) > 3 * _count(bars, (0xC0, 0x00, 0x00))  # the three other bars
+
+
+# --------------------------------------------------------------------------- other formats
+
+
+def test_an_ods_workbook_gets_a_summary_workbook_of_its_own(sample_run, tmp_path):
+    from excel_eval.writeback.save import write_summary
+
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        pytest.skip("LibreOffice not installed")
+    subprocess.run([soffice, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
+                    "--convert-to", "ods", "--outdir", str(tmp_path), str(sample_workbook())],
+                   check=True, capture_output=True, timeout=300)
+    ods = tmp_path / (sample_workbook().stem + ".ods")
+    before = ods.read_bytes()
+    reports = dict(zip((r.project_id for r in sample_run.records), sample_run.reports))
+    out = tmp_path / "out"
+    out.mkdir()
+    result = write_summary(ods, lambda target: summary_sheet(sample_run.records, reports, target, NOW), out,
+                           "20261127-093000")
+    assert ods.read_bytes() == before and not result.in_workbook and result.backup is None
+    assert result.target == out / (ods.stem + "_汇总.xlsx")
+    assert "OpenDocument（.ods）" in result.reason
+    book = openpyxl.load_workbook(result.target)
+    assert book.sheetnames == ["汇总"]
+    ws = book["汇总"]
+    assert [c.value for c in ws[2]] == list(SUMMARY_HEADERS)
+    assert [ws.cell(r, 2).value for r in range(3, 7)] == PROJECT_NAMES
+    link = ws["L3"].hyperlink.target
+    assert (result.target.parent / link).resolve() == sample_run.reports[0].resolve()
+
+
+def test_an_xls_workbook_is_never_changed(sample_run, tmp_path):
+    from excel_eval.writeback.save import write_summary
+
+    xls = tmp_path / "旧账.xls"
+    xls.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504))  # an OLE2 compound file's header
+    result = write_summary(xls, lambda target: summary_sheet(sample_run.records, {}, target, NOW), tmp_path,
+                           "20261127-093000")
+    assert xls.read_bytes()[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" and len(xls.read_bytes()) == 512
+    assert result.target == tmp_path / "旧账_汇总.xlsx" and "Excel 97-2003（.xls）" in result.reason
+    assert openpyxl.load_workbook(result.target).sheetnames == ["汇总"]

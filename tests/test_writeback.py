@@ -1,4 +1,4 @@
-"""Tests for excel_eval.xlsx_package: lossless add/replace of one generated worksheet.
+"""Tests for excel_eval.writeback: lossless add/replace of one generated worksheet.
 
 Real files in tmp_path, no mocks.  LibreOffice tests are skipped when `soffice` is absent.
 """
@@ -21,7 +21,7 @@ import openpyxl
 import pytest
 import xlsxwriter
 
-from excel_eval.xlsx_package import (
+from excel_eval.writeback import (
     BarChart,
     Cell,
     ConditionalFormat,
@@ -605,7 +605,7 @@ def test_date1904_workbook(tmp_path: Path) -> None:
 
 
 def test_1900_serials() -> None:
-    from excel_eval.xlsx_package import _excel_serial
+    from excel_eval.writeback.sheet import excel_serial as _excel_serial
 
     assert _excel_serial(dt.date(1900, 1, 1), False) == 1
     assert _excel_serial(dt.date(1900, 2, 28), False) == 59
