@@ -98,7 +98,7 @@ def main() -> None:
 @_output_option
 @_templates_option
 @click.option("--combined", is_flag=True, help="另外把全部报告按工作簿顺序合并为一个 Word 文档（每份报告另起一页）。")
-@click.option("--label", metavar="文字", help="合并文档第一行的标注，如“附件3”（自动加冒号）；给出时即生成合并文档。")
+@click.option("--label", metavar="文字", help="合并文档第一行的标注，如“附件3”（按输入原样使用）；给出时即生成合并文档。")
 @click.option("--pdf", is_flag=True, help="同时用 LibreOffice 把报告、自评表和合并文档转为 PDF。")
 @click.option("-j", "--jobs", "workers", type=click.IntRange(1, 64), metavar="N",
               help="同时生成报告的进程数；默认按项目数和电脑核数自动决定。")
@@ -122,8 +122,6 @@ def run_command(workbook: Path | None, outdir: Path | None, templates_dir: Path 
         outdir = outdir or Path("output") / workbook.stem
         _log_file(outdir)
         logger.debug("excel-eval {} run {} -o {}", __version__, workbook, outdir)
-        if label and not label.endswith(("：", ":")):
-            label += "："
         result = run(workbook, outdir, templates_dir=templates_dir, combined=combined, label=label, pdf=pdf,
                      workers=workers, progress=progress)
     except Exception as exc:

@@ -71,7 +71,7 @@ def run(workbook: str | Path, outdir: str | Path, *, templates_dir: str | Path |
         now: dt.datetime | None = None, combined: bool = False, label: str | None = None, pdf: bool = False,
         workers: int | None = None, progress: Callable[[int, int], None] | None = None) -> RunResult:
     """Write one report per project (and a 自评表 per project with indicators) into `outdir`, and the 汇总
-    sheet into the workbook. `combined` (or a `label` such as “附件3：”) also writes every report into one
+    sheet into the workbook. `combined` (or a `label` such as “附件3”) also writes every report into one
     document; `pdf` converts what was written with LibreOffice. `progress(done, total)` is called as reports
     are written.
 
