@@ -607,24 +607,26 @@ def _cell_xml(spec: dict, width: int) -> str:
     return f"<w:tc><w:tcPr>{''.join(props)}</w:tcPr>{''.join(paragraphs)}</w:tc>"
 
 
-def table_xml(spec: dict) -> str:
-    """The <w:tbl> of a table template: fixed column widths, single borders, rows that do not break across pages."""
-    widths = [_twips(mm) for mm in spec["列宽"]]
+def _row_xml(number: int, row: dict, widths: list[int], spec: dict) -> str:
+    cells = [_cell_spec(c) for c in row["单元格"]]
+    if sum(int(c.get("跨列", 1)) for c in cells) != len(widths):
+        raise ValueError(f"第 {number} 行的单元格跨列之和不等于 {len(widths)} 列")
+    column, tcs = 0, []
+    for cell in cells:
+        span = int(cell.get("跨列", 1))
+        tcs.append(_cell_xml(cell, sum(widths[column:column + span])))
+        column += span
+    height = _twips(row.get("行高", spec.get("行高", 7)))
+    header = "<w:tblHeader/>" if row.get("表头") else ""
+    return (f'<w:tr><w:trPr><w:cantSplit/><w:trHeight w:val="{height}" w:hRule="atLeast"/>{header}'
+            f'<w:jc w:val="center"/></w:trPr>{"".join(tcs)}</w:tr>')
+
+
+def _tbl_xml(rows: list[str], widths: list[int], bottom: bool) -> str:
     border = '<w:{0} w:val="single" w:sz="4" w:space="0" w:color="000000"/>'
-    borders = "".join(border.format(side) for side in ("top", "left", "bottom", "right", "insideH", "insideV"))
-    rows = []
-    for number, row in enumerate(spec["行"], 1):
-        cells = [_cell_spec(c) for c in row["单元格"]]
-        if sum(int(c.get("跨列", 1)) for c in cells) != len(widths):
-            raise ValueError(f"第 {number} 行的单元格跨列之和不等于 {len(widths)} 列")
-        column, tcs = 0, []
-        for cell in cells:
-            span = int(cell.get("跨列", 1))
-            tcs.append(_cell_xml(cell, sum(widths[column:column + span])))
-            column += span
-        height = _twips(row.get("行高", spec.get("行高", 7)))
-        rows.append(f'<w:tr><w:trPr><w:cantSplit/><w:trHeight w:val="{height}" w:hRule="atLeast"/>'
-                    f'<w:jc w:val="center"/></w:trPr>{"".join(tcs)}</w:tr>')
+    sides = ("top", "left", "bottom", "right", "insideH", "insideV") if bottom else \
+        ("top", "left", "right", "insideH", "insideV")
+    borders = "".join(border.format(side) for side in sides)
     grid = "".join(f'<w:gridCol w:w="{w}"/>' for w in widths)
     return (
         f"<w:tbl {nsdecls('w')}><w:tblPr>"
@@ -639,20 +641,52 @@ def table_xml(spec: dict) -> str:
     )
 
 
+# Between two parts of a table: Word joins tables that touch, and a header row repeats only at the top of a
+# table, so a paragraph one twip high keeps them apart; the part above has no bottom border.
+TABLE_JOINT = (f'<w:p {nsdecls("w")}><w:pPr><w:pStyle w:val="TableText"/>'
+               '<w:spacing w:before="0" w:after="0" w:line="1" w:lineRule="exact"/>'
+               '<w:rPr><w:sz w:val="2"/><w:szCs w:val="2"/></w:rPr></w:pPr></w:p>')
+
+
+def table_xml(spec: dict) -> list[str]:
+    """The <w:tbl> parts of a table template (a row with 分表 = true starts a new part, so that its rows with
+    表头 = true repeat at the top of every page the part runs onto), each followed by TABLE_JOINT but the
+    last: fixed column widths, single borders, rows that do not break across pages."""
+    widths = [_twips(mm) for mm in spec["列宽"]]
+    parts: list[list[str]] = [[]]
+    for number, row in enumerate(spec["行"], 1):
+        if row.get("分表") and parts[-1]:
+            parts.append([])
+        parts[-1].append(_row_xml(number, row, widths, spec))
+    xml = []
+    for index, rows in enumerate(parts):
+        last = index == len(parts) - 1
+        xml.append(_tbl_xml(rows, widths, bottom=last))
+        if not last:
+            xml.append(TABLE_JOINT)
+    return xml
+
+
 def build_table(src_path: Path, out_path: Path) -> None:
-    """A table template from src/<name>.toml: title, subtitle, the table, a note below it."""
+    """A table template from src/<name>.toml: title, subtitle, the table, a note below it. A form has no page
+    numbers: it is one page (a long one runs on with its header row repeated)."""
     import tomllib
 
     spec = tomllib.loads(Path(src_path).read_text(encoding="utf-8"))
     doc = new_document()
     setup_table_styles(doc, float(spec.get("字号", 10.5)))
     setup_table_page(doc, bool(spec.get("横向", False)), spec.get("页边距", [25, 22, 25, 25]))
+    section = doc.sections[0]
+    section.footer.is_linked_to_previous = True  # drops the page-number footers
+    section.even_page_footer.is_linked_to_previous = True
+    doc.settings.odd_and_even_pages_header_footer = False
     doc.core_properties.subject = "项目支出绩效自评表"
     for style, key in (("表格标题", "标题"), ("表格副标题", "副标题")):
         if spec.get(key):
             doc.add_paragraph(spec[key], style=doc.styles[style])
     body = doc.element.body
-    body.insert(len(body) - 1, parse_xml(table_xml(spec)))  # before the final sectPr
+    for xml in table_xml(spec):
+        body.insert(len(body) - 1, parse_xml(xml))  # before the final sectPr
     if spec.get("表后"):
         doc.add_paragraph(spec["表后"], style=doc.styles["表后说明"])
     save_deterministic(doc, out_path)
