@@ -17,6 +17,7 @@ from .checks import validate
 from .combine import CombineError, combine_reports
 from .metrics import ProjectRecord, compute
 from .pdf import PdfFailed, PdfUnavailable, convert_to_pdf
+from .pdf_check import font_warning, lost_text_messages
 from .problems import Problems, WorkbookError
 from .render import ReportTemplate, choose_template, load_templates
 from .schema import INDICATORS
@@ -153,13 +154,21 @@ def _combine(result: RunResult, workbook: Path, label: str | None) -> Path | Non
 
 
 def _convert(documents: list[Path], outdir: Path, problems: Problems) -> list[Path]:
+    """PDFs of `documents`; a warning for fonts that are not installed, and for every PDF that lacks text."""
+    fonts = font_warning(documents)  # before converting: the fonts LibreOffice will find
     try:
-        return convert_to_pdf(documents, outdir)
+        pdfs = convert_to_pdf(documents, outdir)
     except PdfUnavailable as exc:
         problems.warning("pdf-unavailable", str(exc))
+        return []
     except PdfFailed as exc:
         problems.warning("pdf-failed", str(exc))
-    return []
+        return []
+    if fonts:
+        problems.warning("pdf-fonts-missing", fonts)
+    for name, message in lost_text_messages(documents, pdfs):
+        problems.warning("pdf-text-lost", message, value=name)
+    return pdfs
 
 
 class _Clock:
