@@ -19,6 +19,7 @@ from .metrics import ProjectRecord, compute
 from .pdf import PdfFailed, PdfUnavailable, convert_to_pdf
 from .pdf_check import font_warning, lost_text_messages
 from .problems import Problems, WorkbookError
+from .punctuation import check_punctuation, fixed_records
 from .render import ReportTemplate, choose_template, load_templates
 from .schema import INDICATORS
 from .scorecard import TEMPLATE_NAME as SCORECARD_TEMPLATE, write_scorecards
@@ -65,16 +66,19 @@ def check(workbook: str | Path, templates_dir: str | Path | None = None) -> Chec
     data = read_workbook(workbook, problems)
     validate(data, templates, problems)
     check_indicators(data.get(INDICATORS), problems)
+    check_punctuation(data, templates, problems)
     return CheckResult(data, templates, problems)
 
 
 def run(workbook: str | Path, outdir: str | Path, *, templates_dir: str | Path | None = None,
         now: dt.datetime | None = None, combined: bool = False, label: str | None = None, pdf: bool = False,
-        workers: int | None = None, progress: Callable[[int, int], None] | None = None) -> RunResult:
+        workers: int | None = None, progress: Callable[[int, int], None] | None = None,
+        fix_punctuation: bool = False) -> RunResult:
     """Write one report per project (and a 自评表 per project with indicators) into `outdir`, and the 汇总
     sheet into the workbook. `combined` (or a `label` such as “附件3”) also writes every report into one
     document; `pdf` converts what was written with LibreOffice. `progress(done, total)` is called as reports
-    are written.
+    are written. `fix_punctuation` applies the punctuation fixes to the text of the reports and 自评表 (the
+    workbook and its 汇总 keep the text as written).
 
     Raises WorkbookError (with every problem) before writing anything when the workbook has errors.
     """
@@ -92,9 +96,13 @@ def run(workbook: str | Path, outdir: str | Path, *, templates_dir: str | Path |
 
     result.records = compute(checked.data)
     clock.lap("compute")
+    shown = result.records  # the records the documents are made from
+    if fix_punctuation:
+        shown, fixes = fixed_records(result.records, checked.templates)
+        logger.info("已在报告中改正 {} 处标点（工作簿未改动）。", fixes)
     names: set[str] = set()
     jobs = [RenderJob(record, choose_template(record), outdir / report_filename(record, names))
-            for record in result.records]
+            for record in shown]
     paths = {job.record.project_id: job.path for job in jobs}
     written: dict[str, Path] = {}
     done = 0
@@ -114,7 +122,7 @@ def run(workbook: str | Path, outdir: str | Path, *, templates_dir: str | Path |
     clock.lap("render")
 
     result.scores, result.scorecards = write_scorecards(
-        result.records, checked.data.get(INDICATORS), checked.templates.get(SCORECARD_TEMPLATE), paths, names,
+        shown, checked.data.get(INDICATORS), checked.templates.get(SCORECARD_TEMPLATE), paths, names,
         result.problems, now.date())
     clock.lap("scorecards")
     if (combined or label) and result.reports:
