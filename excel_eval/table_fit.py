@@ -18,6 +18,7 @@ width (TOLERANCE).
 from __future__ import annotations
 
 import functools
+import itertools
 import unicodedata
 from dataclasses import dataclass
 
@@ -29,6 +30,7 @@ AUTOSPACE = 0.2  # em between Chinese and a digit or Latin letter (LibreOffice 7
 TOLERANCE = 0.25  # em: a lonely character is looked for this much either side of the width, for the
 #                   estimate is not exact (fonts differ from machine to machine, Word and LibreOffice differ)
 SHORT = 6.0  # em: a text up to this long is kept on one line when the room allows
+MOVES = (1.0, 2.0, 4.0)  # em moved from one column to another at a time when lowering the table
 
 
 def char_width(ch: str) -> float:
@@ -119,16 +121,18 @@ def _cell_lines(cell: Cell, width: float) -> int:
     return sum(line_count(p, width) for p in cell.paragraphs) if cell.paragraphs else 1
 
 
-def _cost(cells: list[Cell], widths: list[float], padding: float) -> tuple[float, int]:
-    """(the table's height in lines, the number of lonely characters)."""
-    rows: dict[object, int] = {}
+def _cost(cells: list[Cell], widths: list[float], padding: float, rows: frozenset = frozenset()
+          ) -> tuple[float, int]:
+    """(the table's height in lines, the number of lonely characters) for `cells`; `rows` are the rows of the
+    table (one line at least each), which may hold cells left out of `cells`."""
+    heights: dict[object, int] = dict.fromkeys(rows, 1)
     alone = 0
     for cell in cells:
         width = sum(widths[cell.column:cell.column + cell.span]) - padding
         alone += sum(lonely(p, width) for p in cell.paragraphs)
         if not cell.merged:
-            rows[cell.row] = max(rows.get(cell.row, 1), _cell_lines(cell, width))
-    return sum(rows.values()), alone
+            heights[cell.row] = max(heights.get(cell.row, 1), _cell_lines(cell, width))
+    return sum(heights.values()), alone
 
 
 def fit_columns(cells: list[Cell], columns: int, total: float, padding: float) -> list[float] | None:
@@ -146,7 +150,17 @@ def fit_columns(cells: list[Cell], columns: int, total: float, padding: float) -
             want[cell.column] = max(want[cell.column], need - least[cell.column])
     shares = want if sum(want) > room else [w + (room - sum(want)) * l / sum(least) for w, l in zip(want, least)]
     widths = [low + room * share / sum(shares) for low, share in zip(least, shares)] if sum(shares) else least
-    return _repair(cells, widths, least, padding)
+    # a short text in a column at least as wide as it needs stays one line whatever happens: left out of the
+    # search (most of a form's cells), its row counted
+    rows = frozenset(c.row for c in cells if not c.merged)
+    open_cells = [c for c in cells if not _settled(c, least, padding)]
+    widths = _lower(open_cells, widths, least, padding, rows)
+    return _repair(open_cells, widths, least, padding, rows)
+
+
+def _settled(cell: Cell, least: list[float], padding: float) -> bool:
+    return (cell.span == 1 and len(cell.paragraphs) <= 1 and
+            all(natural(p) + padding + 2 * TOLERANCE <= least[cell.column] for p in cell.paragraphs))
 
 
 def _merged_need(longest: float) -> float:
@@ -170,12 +184,34 @@ def _least_widths(cells: list[Cell], columns: int, padding: float) -> list[float
     return widths
 
 
-def _repair(cells: list[Cell], widths: list[float], least: list[float], padding: float,
+def _lower(cells: list[Cell], widths: list[float], least: list[float], padding: float, rows: frozenset,
+           rounds: int = 30) -> list[float]:
+    """Move width (MOVES) from one column to another while that makes the table lower and leaves no more
+    lonely characters: the proportional start knows how long texts are, not where their lines break."""
+    cost = _cost(cells, widths, padding, rows)
+    for _ in range(rounds):
+        best = None
+        for give, take, step in itertools.product(range(len(widths)), range(len(widths)), MOVES):
+            if take == give or widths[give] - step < least[give]:
+                continue
+            trial = widths.copy()
+            trial[give] -= step
+            trial[take] += step
+            trial_cost = _cost(cells, trial, padding, rows)
+            if trial_cost[0] < (best or (cost,))[0][0] and trial_cost[1] <= cost[1]:
+                best = (trial_cost, trial)
+        if best is None:
+            break
+        cost, widths = best
+    return widths
+
+
+def _repair(cells: list[Cell], widths: list[float], least: list[float], padding: float, rows: frozenset,
             rounds: int = 20) -> list[float]:
     """For each cell that leaves a character alone, make its (last) column as much wider or narrower as it
     takes to set the text without, moving the width to or from the column that suits it best; a change is
     kept only when the table gets no taller and has fewer lonely characters."""
-    cost = _cost(cells, widths, padding)
+    cost = _cost(cells, widths, padding, rows)
     for _ in range(rounds):
         changed = False
         for cell, text in _lonely_texts(cells, widths, padding):
@@ -189,7 +225,7 @@ def _repair(cells: list[Cell], widths: list[float], least: list[float], padding:
                     trial = widths.copy()
                     trial[column] += delta
                     trial[partner] -= delta
-                    trials.append((_cost(cells, trial, padding), trial))
+                    trials.append((_cost(cells, trial, padding, rows), trial))
             better = min(trials, key=lambda t: t[0], default=None)
             if better and better[0][0] <= cost[0] and better[0][1] < cost[1]:
                 cost, widths, changed = better[0], better[1], True

@@ -527,7 +527,7 @@ def build(src_path: Path, out_path: Path) -> None:
 
 TABLE_FONT_TITLE = 18  # 小二
 TABLE_FONT_SUBTITLE = 14  # 四号
-TABLE_LINE_FACTOR = 1.2  # exact line height = font size × this
+TABLE_LINE_FACTOR = 8 / 7  # exact line height = font size × this: 12 pt for 五号 (10.5 pt)
 CELL_MARGIN = 85  # twips (1.5 mm) left and right inside a cell
 _MM = 56.6929  # twips per millimetre
 _ALIGN = {"左": "left", "中": "center", "右": "right"}
