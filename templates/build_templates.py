@@ -529,6 +529,7 @@ TABLE_FONT_TITLE = 18  # 小二
 TABLE_FONT_SUBTITLE = 14  # 四号
 TABLE_LINE_FACTOR = 8 / 7  # exact line height = font size × this: 12 pt for 五号 (10.5 pt)
 CELL_MARGIN = 85  # twips (1.5 mm) left and right inside a cell
+CELL_MARGIN_Y = 10  # twips (0.5 pt) above and below the text of a cell, so that two lines clear the borders
 _MM = 56.6929  # twips per millimetre
 _ALIGN = {"左": "left", "中": "center", "右": "right"}
 
@@ -633,8 +634,8 @@ def _tbl_xml(rows: list[str], widths: list[int], bottom: bool) -> str:
         f'<w:tblW w:w="{sum(widths)}" w:type="dxa"/><w:jc w:val="center"/>'
         f"<w:tblBorders>{borders}</w:tblBorders>"
         '<w:tblLayout w:type="fixed"/>'
-        f'<w:tblCellMar><w:left w:w="{CELL_MARGIN}" w:type="dxa"/><w:right w:w="{CELL_MARGIN}" w:type="dxa"/>'
-        "</w:tblCellMar>"
+        f'<w:tblCellMar><w:top w:w="{CELL_MARGIN_Y}" w:type="dxa"/><w:left w:w="{CELL_MARGIN}" w:type="dxa"/>'
+        f'<w:bottom w:w="{CELL_MARGIN_Y}" w:type="dxa"/><w:right w:w="{CELL_MARGIN}" w:type="dxa"/></w:tblCellMar>'
         '<w:tblLook w:val="0000" w:firstRow="0" w:lastRow="0" w:firstColumn="0" w:lastColumn="0" w:noHBand="0"'
         ' w:noVBand="0"/>'
         f"</w:tblPr><w:tblGrid>{grid}</w:tblGrid>{''.join(rows)}</w:tbl>"
