@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from .problems import Problems
+from .schema import NARRATIVE, PROJECTS
+from .workbook import ROW
 
 FULL_WIDTH = {",": "，", ";": "；", ":": "：", "(": "（", ")": "）", "?": "？", "!": "！"}
 FINAL_MARKS = set("。！？…；：")
@@ -172,19 +174,19 @@ def _report(problems: Problems, text: str, found: list[Finding], where: str, **l
 def check_punctuation(data, templates: dict, problems: Problems) -> None:
     """Warnings, with sheet!cell, for the punctuation of the narrative and of the project names."""
     paragraphs = _paragraph_sections(templates)
-    narrative = data.tables.get("文字说明")
+    narrative = data.tables.get(NARRATIVE.name)
     if narrative is not None:
         for pid, section, text, row in zip(narrative.frame["项目编号"], narrative.frame["栏目"],
-                                           narrative.frame["内容"], narrative.frame["_row"]):
+                                           narrative.frame["内容"], narrative.frame[ROW]):
             if text is None or section is None:
                 continue
             text = str(text).replace("\r\n", "\n").replace("\r", "\n")
             found = _cell_findings(text, str(section).strip() in paragraphs)
             _report(problems, text, found, f"栏目“{section}”：", sheet=narrative.title,
                     cell=narrative.cell("内容", row), value=pid)
-    projects = data.tables.get("项目")
+    projects = data.tables.get(PROJECTS.name)
     if projects is not None:
-        for name, row in zip(projects.frame["项目名称"], projects.frame["_row"]):
+        for name, row in zip(projects.frame["项目名称"], projects.frame[ROW]):
             if name is not None:
                 _report(problems, str(name), findings(str(name), paragraph=False), "项目名称：",
                         sheet=projects.title, cell=projects.cell("项目名称", row), value=name)

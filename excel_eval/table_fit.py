@@ -4,9 +4,11 @@ A table of fixed column widths looks the same in Word, WPS and LibreOffice, but 
 suit one content only: a cell whose text is one character longer than its column leaves that character
 alone on a line ("…批/次"), a wide column of short texts wastes the room a long one needs. Here each column
 first gets the width its short texts need on one line (numbers, labels, headings up to SHORT em); the room
-left is shared in proportion to how far each column's longest text is from fitting on one line; then every
-cell that would leave a character alone on its last line has its column widened, the width taken from the
-column that loses least by it, as long as the table gets no taller.
+left is shared in proportion to how far each column's longest text is from fitting on one line; width then
+moves from one column to another (MOVES) while that makes the table lower; last, every cell that would leave
+a character alone on its last line has its column widened or narrowed, the width given to or taken from the
+column that suits it best, as long as the table gets no taller. The short texts' cells stay one line at any
+width the search tries, so they are left out of it (a form has many).
 
 What a text needs is estimated as Word and LibreOffice set it: a Chinese character one em, a digit or Latin
 letter about half (Times New Roman), a fifth of an em between Chinese and a digit or letter; lines break
