@@ -117,14 +117,17 @@ def main() -> None:
 @_output_option
 @_templates_option
 @click.option("--combined", is_flag=True, help="另外把全部报告按工作簿顺序合并为一个 Word 文档（每份报告另起一页）。")
-@click.option("--label", metavar="文字", help="合并文档第一行的标注，如“附件3”（自动加冒号）；给出时即生成合并文档。")
+@click.option("--label", metavar="文字", help="合并文档第一行的标注，如“附件3”（按输入原样使用）；给出时即生成合并文档。")
 @click.option("--pdf", is_flag=True, help="同时用 LibreOffice 把报告、自评表和合并文档转为 PDF。")
+@click.option("--fix-punctuation", is_flag=True,
+              help="在报告和自评表中改正检查出的标点问题（半角标点、书名号、文号括号、段末标点）；工作簿不改动。")
 @click.option("-j", "--jobs", "workers", type=click.IntRange(1, 64), metavar="N",
               help="同时生成报告的进程数；默认按项目数和电脑核数自动决定。")
 @_quiet_option
 @_debug_option
 def run_command(workbook: Path | None, outdir: Path | None, templates_dir: Path | None, combined: bool,
-                label: str | None, pdf: bool, workers: int | None, quiet: bool, debug: bool) -> None:
+                label: str | None, pdf: bool, fix_punctuation: bool, workers: int | None, quiet: bool,
+                debug: bool) -> None:
     """生成报告：每个项目一份 Word 报告（有绩效指标的另有一份绩效自评表），并在工作簿中写入“汇总”表。
 
     不指定 WORKBOOK 时，使用内置示例工作簿的副本（放在 output/ 下），不会改动程序自带的文件。
@@ -141,10 +144,8 @@ def run_command(workbook: Path | None, outdir: Path | None, templates_dir: Path 
         outdir = outdir or Path("output") / workbook.stem
         _log_file(outdir)
         logger.debug("excel-eval {} run {} -o {}", __version__, workbook, outdir)
-        if label and not label.endswith(("：", ":")):
-            label += "："
         result = run(workbook, outdir, templates_dir=templates_dir, combined=combined, label=label, pdf=pdf,
-                     workers=workers, progress=progress)
+                     workers=workers, progress=progress, fix_punctuation=fix_punctuation)
     except Exception as exc:
         progress.close()
         sys.exit(_fail(exc, debug))

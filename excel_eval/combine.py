@@ -24,13 +24,14 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
-from docx.shared import Pt
+from docx.shared import Pt, Twips
 from docx.text.paragraph import Paragraph
 from loguru import logger
 
 LABEL_STYLE = "附件标签"
 LABEL_STYLE_ID = "AttachmentLabel"
 LABEL_FONT = "黑体"
+LINE_PITCH = 578  # twips: 28.9 pt, GB/T 9704's 22 lines to the 225 mm text block
 
 _R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _W14_NS = "http://schemas.microsoft.com/office/word/2010/wordml"
@@ -44,7 +45,8 @@ class CombineError(ValueError):
 
 def combine_reports(reports: list[Path], out_path: Path, label: str | None = None) -> Path:
     """Write `out_path`: every report in the given order, each starting on a new page, page numbers
-    continuous; `label` (e.g. "附件3：") as the first paragraph in style 附件标签. Returns `out_path`.
+    continuous; `label` (e.g. "附件3"), exactly as given, as the first paragraph in style 附件标签 (GB/T 9704
+    §8: 3 号黑体 at the top left, the title on the third line). Returns `out_path`.
 
     Raises ValueError for an empty list, CombineError for a report with images, links, footnotes,
     comments or its own list numbering; PermissionError when `out_path` is open in Word/WPS.
@@ -146,7 +148,8 @@ def _copy_missing_styles(base: DocumentObject, src: DocumentObject, elements: li
 
 
 def _label_style(doc: DocumentObject):
-    """The template's 附件标签 style, or a new one like it: 黑体 3 号 (16 pt), left, no indent."""
+    """The template's 附件标签 style, or a new one like it: 黑体 3 号 (16 pt), left, no indent, one empty line
+    after it (at the 28.9 pt line pitch of the bundled templates) so that the title is on the third line."""
     try:
         return doc.styles[LABEL_STYLE]
     except KeyError:
@@ -162,6 +165,7 @@ def _label_style(doc: DocumentObject):
     style.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), LABEL_FONT)
     fmt = style.paragraph_format
     fmt.alignment = WD_ALIGN_PARAGRAPH.LEFT
+    fmt.line_spacing = fmt.space_after = Twips(LINE_PITCH)
     ind = fmt.element.get_or_add_pPr().get_or_add_ind()
     for key in ("w:firstLineChars", "w:firstLine", "w:leftChars", "w:left"):
         ind.set(qn(key), "0")  # the *Chars values override Normal's two-character indent

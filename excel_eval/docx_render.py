@@ -19,7 +19,7 @@ from pathlib import Path
 from docxtpl import DocxTemplate
 from jinja2 import Environment
 
-from . import zipraw
+from . import signoff, zipraw
 
 _TAG = re.compile(r"\{[{%#]")
 _BODY_OPEN = re.compile(r"<w:body(?:\s[^>]*)?>")
@@ -39,6 +39,8 @@ class CompiledDocx:
         self._docxtpl = DocxTemplate(io.BytesIO(self.source))  # for its patch_xml and resolve_listing
         self._parts: dict[str, tuple[str, object, str]] = {}  # part -> (prefix, compiled template, suffix)
         self.fast = True
+        styles = [m for m in self._members if m.name == "word/styles.xml"]
+        self._signoff = signoff.read_style(_read(styles[0])) if styles else None  # layout: 落款 indents
         with_tags = []
         for member in self._members:
             if not _TEMPLATE_PARTS.match(member.name):
@@ -69,6 +71,9 @@ class CompiledDocx:
             xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
             xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
             xml = self._docxtpl.resolve_listing(xml)
+            if name == "word/document.xml":  # layout: the 落款's indents depend on its text
+                xml = signoff.fit_document_xml(prefix + xml + suffix, self._signoff)
+                prefix = suffix = ""
             rendered[name] = (prefix + xml + suffix).encode("utf-8")
         return rendered
 
@@ -87,6 +92,9 @@ def render_with_docxtpl(source: Path | bytes, context: dict, env: Environment, o
     data = source.read_bytes() if isinstance(source, Path) else source
     document = DocxTemplate(io.BytesIO(data))
     document.render(context, jinja_env=env, autoescape=True)
+    style = signoff.read_style(document.docx.styles.element.xml.encode("utf-8"))  # layout: 落款 indents
+    if style is not None:
+        signoff.fit(document.docx.element.body, style)
     document.save(out)
     return out
 

@@ -4,6 +4,10 @@ All documents go to one soffice call (starting LibreOffice is most of the cost).
 fresh, private user profile in the temp folder, so it neither collides with a LibreOffice the user has
 open nor depends on their settings, and runs the same in CI. soffice reports success even for files it
 could not convert, so the result is judged by the PDFs it actually wrote.
+
+Two checks go with a conversion (pdf_check.py): before it, whether the fonts the documents ask for are
+installed (else LibreOffice sets every style in one substitute face); after it, whether every character
+of each document made it into its PDF.
 """
 
 from __future__ import annotations

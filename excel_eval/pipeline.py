@@ -20,7 +20,9 @@ from .files.names import clean as clean_name, project_stem, safe_filename, stem_
 from .files.record import folds_case, remove_stale, save as save_record
 from .metrics import ProjectRecord, compute
 from .pdf import PdfFailed, PdfUnavailable, convert_to_pdf
+from .pdf_check import font_warning, lost_text_messages
 from .problems import Problems, WorkbookError
+from .punctuation import check_punctuation, fixed_records
 from .render import ReportTemplate, choose_template, load_templates
 from .schema import INDICATORS, PROJECTS
 from .scorecard import TEMPLATE_NAME as SCORECARD_TEMPLATE, write_scorecards
@@ -65,6 +67,7 @@ def check(workbook: str | Path, templates_dir: str | Path | None = None) -> Chec
     data = read_workbook(workbook, problems)
     validate(data, templates, problems)
     check_indicators(data.get(INDICATORS), problems, data.get(PROJECTS))
+    check_punctuation(data, templates, problems)
     check_write_back(Path(workbook), problems)
     return CheckResult(data, templates, problems)
 
@@ -82,11 +85,13 @@ def check_write_back(workbook: Path, problems: Problems) -> None:
 
 def run(workbook: str | Path, outdir: str | Path, *, templates_dir: str | Path | None = None,
         now: dt.datetime | None = None, combined: bool = False, label: str | None = None, pdf: bool = False,
-        workers: int | None = None, progress: Callable[[int, int], None] | None = None) -> RunResult:
+        workers: int | None = None, progress: Callable[[int, int], None] | None = None,
+        fix_punctuation: bool = False) -> RunResult:
     """Write one report per project (and a 自评表 per project with indicators) into `outdir`, and the 汇总
-    sheet into the workbook. `combined` (or a `label` such as “附件3：”) also writes every report into one
+    sheet into the workbook. `combined` (or a `label` such as “附件3”) also writes every report into one
     document; `pdf` converts what was written with LibreOffice. `progress(done, total)` is called as reports
-    are written.
+    are written. `fix_punctuation` applies the punctuation fixes to the text of the reports and 自评表 (the
+    workbook and its 汇总 keep the text as written).
 
     Raises WorkbookError (with every problem) before writing anything when the workbook has errors,
     RunLocked when another run holds `outdir`, and FileProblem (a Chinese sentence naming the file) when a
@@ -97,13 +102,13 @@ def run(workbook: str | Path, outdir: str | Path, *, templates_dir: str | Path |
         outdir.mkdir(parents=True, exist_ok=True)
         with RunLock(outdir, workbook):
             return _run(workbook, outdir, templates_dir, now or dt.datetime.now(), combined or bool(label), label,
-                        pdf, workers, progress)
+                        pdf, workers, progress, fix_punctuation)
     except OSError as exc:
         raise file_problem(exc) from exc
 
 
 def _run(workbook: Path, outdir: Path, templates_dir, now: dt.datetime, combined: bool, label: str | None,
-         pdf: bool, workers: int | None, progress) -> RunResult:
+         pdf: bool, workers: int | None, progress, fix_punctuation: bool) -> RunResult:
     clock = _Clock()
     notes = _clean_up_after_killed_runs(workbook, outdir)
     checked = check(workbook, templates_dir)
@@ -117,12 +122,16 @@ def _run(workbook: Path, outdir: Path, templates_dir, now: dt.datetime, combined
     for record in result.records:
         record.scorecard = score_project(record, checked.data.get(INDICATORS))
     clock.lap("compute")
-    jobs, names = plan_files(result.records, workbook, outdir)
+    shown = result.records  # the records the documents are made from
+    if fix_punctuation:
+        shown, fixes = fixed_records(result.records, checked.templates)
+        logger.info("已在报告中改正 {} 处标点（工作簿未改动）。", fixes)
+    jobs, names = plan_files(shown, workbook, outdir)
     _say_changed_names(jobs, result.problems)
     written = _render(result, jobs, checked.templates, now.date(), workers, progress)
     clock.lap("render")
     result.scores, result.scorecards = write_scorecards(
-        result.records, checked.data.get(INDICATORS), checked.templates.get(SCORECARD_TEMPLATE),
+        shown, checked.data.get(INDICATORS), checked.templates.get(SCORECARD_TEMPLATE),
         {job.record.project_id: job.path for job in jobs}, names, result.problems, now.date())
     clock.lap("scorecards")
     if combined and result.reports:
@@ -234,13 +243,21 @@ def _combine(result: RunResult, workbook: Path, label: str | None) -> Path | Non
 
 
 def _convert(documents: list[Path], outdir: Path, problems: Problems) -> list[Path]:
+    """PDFs of `documents`; a warning for fonts that are not installed, and for every PDF that lacks text."""
+    fonts = font_warning(documents)  # before converting: the fonts LibreOffice will find
     try:
-        return convert_to_pdf(documents, outdir)
+        pdfs = convert_to_pdf(documents, outdir)
     except PdfUnavailable as exc:
         problems.warning("pdf-unavailable", str(exc))
+        return []
     except PdfFailed as exc:
         problems.warning("pdf-failed", str(exc))
-    return []
+        return []
+    if fonts:
+        problems.warning("pdf-fonts-missing", fonts)
+    for name, message in lost_text_messages(documents, pdfs):
+        problems.warning("pdf-text-lost", message, value=name)
+    return pdfs
 
 
 class _Clock:

@@ -5,7 +5,9 @@ filters; amounts come in 万元 with two decimals and scores without trailing ze
 indicator rows come from one loop row
 (`{%tr for 行 in 指标 %}`); after rendering, consecutive cells with the same text in the columns headed 一级指标
 and 二级指标 are merged vertically, as the published tables merge them, so the template stays a plain table
-that a user edits in Word.
+that a user edits in Word. The column widths are then chosen from the rendered text (table_fit), so that no
+cell leaves a lonely character on a line and the form stays as short as its texts allow; the template's
+widths are the defaults and their sum the table's width.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from .files.atomic import write_atomically
 from .metrics import ProjectRecord
 from .render import Section, TemplateProblem, clean_text, make_environment
 from .scoring import CENT, EXECUTION_WEIGHT, Scorecard
+from .table_fit import Cell, fit_columns
 
 TEMPLATE_NAME = "绩效自评表"
 SUFFIX = "_自评表"
@@ -56,7 +59,7 @@ VARIABLES = {
     "指标得分": "各绩效指标得分之和（折算前）",
     "满分": "预算执行率分值 + 指标分值（指标分值合计不是 90 时按 90 折算，满分为 100）",
     "总分": "预算执行率得分 + 各指标得分（指标分值合计不是 90 时，指标部分按 90 分折算）",
-    "折算说明": "指标分值合计不是 90 时的折算，如“各指标分值合计100分，按90分折算：93.2 × 90 ÷ 100 = 83.88”；否则为空",
+    "折算说明": "指标分值合计不是 90 时的折算，如“（各指标分值合计100分，按90分折算：93.2 × 90 ÷ 100 = 83.88）”；否则为空",
     "等级": "优（≥90）、良（80–90）、中（60–80）、差（<60）",
 }
 
@@ -161,6 +164,7 @@ class ScorecardRenderer:
             raise TemplateProblem(f"模板 {self.path.name} 渲染失败（项目 {record.project_id}）：{exc}") from exc
         for table in doc.docx.element.body.iter(qn("w:tbl")):
             merge_groups(table)
+        fit_widths(doc.docx.element.body, _font_twips(doc.docx))
         out_path.parent.mkdir(parents=True, exist_ok=True)
         write_atomically(out_path, doc.save)
         return out_path
@@ -245,6 +249,68 @@ def _merge(cells: list) -> None:
             for child in list(paragraphs[0]):
                 if child.tag != qn("w:pPr"):
                     paragraphs[0].remove(child)
+
+
+# ------------------------------------------------------------------------------------------ column widths
+
+TEXT_STYLE = "表格文字"
+
+
+def _font_twips(document) -> int:
+    """The size of the table's text (the 表格文字 style), in twips: the em of the width estimates."""
+    try:
+        size = document.styles[TEXT_STYLE].font.size
+    except KeyError:
+        size = None
+    return size.twips if size is not None else 210
+
+
+def fit_widths(body, em: int) -> None:
+    """Give the top-level tables of `body` (the parts of one table, on one grid) column widths from their
+    text (table_fit.fit_columns), keeping their width; left as they are when the grids differ or the text
+    cannot fit."""
+    tables = body.findall(qn("w:tbl"))
+    grids = [[int(col.get(qn("w:w"))) for col in tbl.find(qn("w:tblGrid"))] for tbl in tables]
+    if not grids or any(len(g) != len(grids[0]) for g in grids):
+        return
+    total = sum(grids[0])
+    cells = [cell for number, tbl in enumerate(tables) for cell in _content_cells(number, tbl)]
+    widths = fit_columns(cells, len(grids[0]), total / em, _padding(tables[0]) / em)
+    if widths is None:
+        return
+    twips = [round(w * em) for w in widths]
+    twips[-1] += total - sum(twips)
+    for tbl in tables:
+        for col, width in zip(tbl.find(qn("w:tblGrid")), twips):
+            col.set(qn("w:w"), str(width))
+        for tr in tbl.findall(qn("w:tr")):
+            for column, tc in _cells(tr):
+                tc_w = tc.find(f"{qn('w:tcPr')}/{qn('w:tcW')}")
+                if tc_w is not None:
+                    tc_w.set(qn("w:w"), str(sum(twips[column:column + _span(tc)])))
+                    tc_w.set(qn("w:type"), "dxa")
+
+
+def _content_cells(number: int, tbl) -> list[Cell]:
+    cells = []
+    for row, tr in enumerate(tbl.findall(qn("w:tr"))):
+        for column, tc in _cells(tr):
+            merge = tc.find(f"{qn('w:tcPr')}/{qn('w:vMerge')}")
+            if merge is not None and merge.get(qn("w:val")) != "restart":
+                continue  # continues the cell above
+            paragraphs = tuple("".join(t.text or "" for t in p.iter(qn("w:t"))) for p in tc.findall(qn("w:p")))
+            cells.append(Cell(column, _span(tc), paragraphs, (number, row), merged=merge is not None))
+    return cells
+
+
+def _padding(tbl) -> int:
+    """The left and right cell margins of a table, in twips (Word's default 108 each when not set)."""
+    margins = tbl.find(f"{qn('w:tblPr')}/{qn('w:tblCellMar')}")
+    total = 0
+    for side in ("left", "right"):
+        found = margins.find(qn(f"w:{side}")) if margins is not None else None
+        total += int(found.get(qn("w:w"))) if found is not None else 108
+    return total
 
 
 # ------------------------------------------------------------------------------------------ the run

@@ -128,12 +128,12 @@ class Scorecard:
 
     @property
     def scaling_note(self) -> str:
-        """How the indicators' part was scaled, for the 自评表; "" when it was not."""
+        """How the indicators' part was scaled, in brackets after 总分 on the 自评表; "" when it was not."""
         if not self.scaled:
             return ""
-        return (f"各指标分值合计{_plain(self.weight_total)}分，按{_plain(INDICATOR_WEIGHTS)}分折算："
+        return (f"（各指标分值合计{_plain(self.weight_total)}分，按{_plain(INDICATOR_WEIGHTS)}分折算："
                 f"{_plain(self.indicator_total)} × {_plain(INDICATOR_WEIGHTS)} ÷ {_plain(self.weight_total)} = "
-                f"{_plain(self.indicator_part)}")
+                f"{_plain(self.indicator_part)}）")
 
     @property
     def execution_how(self) -> str:

@@ -9,7 +9,8 @@ src 文件每行一个段落，格式为 ``样式|文字``。文字中的 docxtp
 
 版式按 GB/T 9704-2012《党政机关公文格式》：A4，上 37 mm、下 35 mm、左 28 mm、
 右 26 mm（版心 156 mm × 225 mm），正文 3 号仿宋_GB2312，固定行距 28.9 磅，
-每页 22 行；页码 4 号半角宋体“— 1 —”，单页居右、双页居左，各空一字。
+每页 22 行，每行 28 字（字符间距紧缩，见 CHARS_PER_LINE 处的说明）；页码 4 号半角宋体
+“— 1 —”，单页居右、双页居左，各空一字。表格模板（自评表）不编页码。
 
 样式都是真正的段落样式（Word/WPS 中可直接修改）：
     正文（Normal）、标题 1/2/3（Heading 1/2/3，保留大纲级别）、
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import io
+import math
 import sys
 import zipfile
 from pathlib import Path
@@ -63,11 +65,28 @@ MARGIN_LEFT = 1587
 MARGIN_RIGHT = 1474
 HEADER_DISTANCE = 851  # 15 mm（不使用页眉）
 FOOTER_DISTANCE = 1417  # 25 mm：页码一字线约在版心下边缘之下 7 mm
-# 文档网格：只指定行网格（每页 22 行）。Word 的“每行 28 字”要用
-# type="linesAndChars" + charSpace=-849（字距 15.79 磅），但 LibreOffice 7.4 对负的
-# charSpace 排版错误（每行只排 14 字），所以不用字符网格；3 号字每行自然排 27 字。
+
+# 28 characters a line (GB/T 9704 §5.2.2). Sixteen-point characters at their natural pitch (320 twips) fit
+# 27 to the 156 mm block (8845 twips); 28 need a pitch of at most 8845 / 28 = 315.9 twips. Word offers two
+# ways: a character grid (docGrid type="linesAndChars" with charSpace=-849) or condensed character spacing
+# (w:spacing in the run properties). LibreOffice 7.4 lays a negative charSpace grid out wrongly (15
+# characters a line, measured), while Word, WPS and LibreOffice all honour character spacing. So the grid
+# only sets the line pitch, and every style in the text block is condensed by CONDENSED(size): -5 twips for
+# 3 号 (a pitch of 315 twips, 28 × 315 = 8820 ≤ 8845 < 29 × 315), -6 for the 2 号 title.
+CHARS_PER_LINE = 28
+TEXT_WIDTH = PAGE_WIDTH - MARGIN_LEFT - MARGIN_RIGHT
 DOC_GRID_TYPE = "lines"
-DOC_GRID_CHAR_SPACE: int | None = None
+
+
+def condensed(size_pt: float) -> int:
+    """The character spacing (twentieths of a point, ≤ 0) that sets characters of `size_pt` at the body's
+    pitch: 28 three-hao characters to the line, other sizes in proportion."""
+    natural = size_pt * 20
+    return math.floor(natural * TEXT_WIDTH / (CHARS_PER_LINE * CHAR_3HAO) - natural)
+
+
+CHAR_PITCH = CHAR_3HAO + condensed(16)  # 315 twips: one character of the body, as set
+SIGNOFF_DATE_INDENT = 4 * CHAR_PITCH  # 落款日期 右空四字
 
 CORE_TITLE = "excel-eval 模板"
 CORE_DATE = _dt.datetime(2024, 1, 1, 0, 0, 0)
@@ -90,12 +109,15 @@ SRC_STYLES = {
 _NO_INDENT = {"firstLineChars": 0, "firstLine": 0}
 
 
-def _rpr_xml(east_asia: str, latin: str, size_pt: float) -> str:
+def _rpr_xml(east_asia: str, latin: str, size_pt: float, on_pitch: bool = True) -> str:
+    """Run properties; `on_pitch` condenses the characters to the body's 28 a line (see CONDENSED)."""
     half = int(round(size_pt * 2))
+    spacing = f'<w:spacing w:val="{condensed(size_pt)}"/>' if on_pitch else ""
     return (
         f"<w:rPr {nsdecls('w')}>"
         f'<w:rFonts w:ascii="{latin}" w:hAnsi="{latin}" w:eastAsia="{east_asia}"'
         f' w:cs="{latin}" w:hint="eastAsia"/>'
+        f"{spacing}"
         f'<w:sz w:val="{half}"/><w:szCs w:val="{half}"/>'
         f"</w:rPr>"
     )
@@ -113,13 +135,19 @@ def _ppr_xml(
     widow_control: bool | None = None,
     snap_to_grid: bool | None = None,
     keep_next: bool = False,
+    keep_lines: bool = False,
+    overflow_punct: bool | None = None,
 ) -> str:
     """按 CT_PPrBase 的元素顺序拼 pPr。"""
     parts = []
     if keep_next:
         parts.append("<w:keepNext/>")
+    if keep_lines:
+        parts.append("<w:keepLines/>")
     if widow_control is not None:
         parts.append(f'<w:widowControl w:val="{int(widow_control)}"/>')
+    if overflow_punct is not None:
+        parts.append(f'<w:overflowPunct w:val="{int(overflow_punct)}"/>')
     if snap_to_grid is not None:
         parts.append(f'<w:snapToGrid w:val="{int(snap_to_grid)}"/>')
     spacing = {}
@@ -220,13 +248,21 @@ def _sync_linked_char_style(doc: DocumentObject, para_style, rpr: str) -> None:
 def setup_styles(doc: DocumentObject) -> None:
     """docDefaults、正文、标题 1/2/3、页脚和自定义样式。"""
     _setup_doc_defaults(doc)
-    indent2 = {"firstLineChars": 200, "firstLine": 2 * CHAR_3HAO}
+    # Word and WPS indent by firstLineChars (2 字符, as their dialogs show it); LibreOffice by firstLine,
+    # two characters at the condensed pitch, so that the first line keeps to the columns of the others.
+    indent2 = {"firstLineChars": 200, "firstLine": 2 * CHAR_PITCH}
 
+    # Widow/orphan control on (a single line never left at the top or foot of a page).
+    # Hanging punctuation: LibreOffice 7.4 drops a full-width mark that hangs past the right edge of a
+    # justified line (measured: 1 to 3 marks lost in each sample report). It also reads w:overflowPunct
+    # the wrong way round (val="1" turns hanging off), so val="1" keeps Word's and WPS's own default, the
+    # mark may hang (允许标点溢出边界), while LibreOffice moves the line's last character down with the mark
+    # instead, and nothing is lost.
     normal = _builtin(doc, "Normal")
     _set_style_props(
         normal,
         _ppr_xml(jc="both", line=LINE_PITCH, before=0, after=0, ind=indent2,
-                 widow_control=False),
+                 widow_control=True, overflow_punct=True),
         _rpr_xml(FONT_FANGSONG, FONT_LATIN, SIZE_3HAO),
     )
 
@@ -240,9 +276,10 @@ def setup_styles(doc: DocumentObject) -> None:
         rpr = _rpr_xml(east_asia, latin, SIZE_3HAO)
         _set_style_props(
             style,
-            # 与下段同页：标题不落在页末；不保留内置的 keepLines、段前距、颜色、加粗
+            # kept with the next paragraph and in one piece: never alone at a page foot; no built-in
+            # spacing, colour or bold
             _ppr_xml(jc="both", line=LINE_PITCH, before=0, after=0, ind=indent2,
-                     outline=level, keep_next=True),
+                     outline=level, keep_next=True, keep_lines=True),
             rpr,
         )
         style.next_paragraph_style = doc.styles["Normal"]
@@ -257,17 +294,19 @@ def setup_styles(doc: DocumentObject) -> None:
          _ppr_xml(jc="center", line=LINE_PITCH, before=LINE_PITCH // 2,
                   after=LINE_PITCH, ind=_NO_INDENT),
          _rpr_xml(FONT_KAITI, FONT_KAITI, SIZE_3HAO)),
-        # 落款：正文下空两行，右空二字；日期在其下一行，右空四字
+        # 落款 (GB/T 9704 §7.3.5): two lines below the text, the date right-aligned four characters in,
+        # the unit name centred over the date. The name's right indent depends on the two texts and is
+        # set in each report (excel_eval/signoff.py); the style's value is the date's.
         ("落款", "SignOff",
-         _ppr_xml(jc="right", line=LINE_PITCH, before=2 * LINE_PITCH,
-                  ind={**_NO_INDENT, "rightChars": 200, "right": 2 * CHAR_3HAO}),
+         _ppr_xml(jc="right", line=LINE_PITCH, before=2 * LINE_PITCH, keep_next=True,
+                  ind={**_NO_INDENT, "right": SIGNOFF_DATE_INDENT}),
          _rpr_xml(FONT_FANGSONG, FONT_LATIN, SIZE_3HAO)),
         ("落款日期", "SignOffDate",
-         _ppr_xml(jc="right", line=LINE_PITCH,
-                  ind={**_NO_INDENT, "rightChars": 400, "right": 4 * CHAR_3HAO}),
+         _ppr_xml(jc="right", line=LINE_PITCH, ind={**_NO_INDENT, "right": SIGNOFF_DATE_INDENT}),
          _rpr_xml(FONT_FANGSONG, FONT_LATIN, SIZE_3HAO)),
+        # 附件 label (GB/T 9704 §8): 3 号黑体 at the top left, the title on the third line
         ("附件标签", "AttachmentLabel",
-         _ppr_xml(jc="left", line=LINE_PITCH, ind=_NO_INDENT),
+         _ppr_xml(jc="left", line=LINE_PITCH, after=LINE_PITCH, ind=_NO_INDENT),
          _rpr_xml(FONT_HEITI, FONT_HEITI, SIZE_3HAO)),
     ]
     for name, style_id, ppr, rpr in custom:
@@ -278,7 +317,7 @@ def setup_styles(doc: DocumentObject) -> None:
 
     # 页脚（页码）：4 号宋体，不对齐网格，单倍行距
     footer = _builtin(doc, "Footer")
-    footer_rpr = _rpr_xml(FONT_SONGTI, FONT_SONGTI, SIZE_4HAO)
+    footer_rpr = _rpr_xml(FONT_SONGTI, FONT_SONGTI, SIZE_4HAO, on_pitch=False)
     _set_style_props(
         footer,
         _ppr_xml(line=240, line_rule="auto", before=0, after=0, ind=_NO_INDENT,
@@ -309,8 +348,6 @@ def setup_page(doc: DocumentObject) -> None:
         del grid.attrib[key]
     grid.set(qn("w:type"), DOC_GRID_TYPE)
     grid.set(qn("w:linePitch"), str(LINE_PITCH))
-    if DOC_GRID_CHAR_SPACE is not None:
-        grid.set(qn("w:charSpace"), str(DOC_GRID_CHAR_SPACE))
 
 
 def _page_number_paragraph(paragraph, odd: bool) -> None:
@@ -491,8 +528,9 @@ def build(src_path: Path, out_path: Path) -> None:
 
 TABLE_FONT_TITLE = 18  # 小二
 TABLE_FONT_SUBTITLE = 14  # 四号
-TABLE_LINE_FACTOR = 1.2  # exact line height = font size × this
+TABLE_LINE_FACTOR = 8 / 7  # exact line height = font size × this: 12 pt for 五号 (10.5 pt)
 CELL_MARGIN = 85  # twips (1.5 mm) left and right inside a cell
+CELL_MARGIN_Y = 10  # twips (0.5 pt) above and below the text of a cell, so that two lines clear the borders
 _MM = 56.6929  # twips per millimetre
 _ALIGN = {"左": "left", "中": "center", "右": "right"}
 
@@ -507,16 +545,16 @@ def setup_table_styles(doc: DocumentObject, size: float) -> None:
     no_grid = {"snap_to_grid": False, "widow_control": False}
     custom = [
         ("表格标题", "TableTitle", _ppr_xml(jc="center", line=int(TABLE_FONT_TITLE * 1.3 * 20), ind=_NO_INDENT,
-                                          **no_grid), _rpr_xml(FONT_TITLE, FONT_TITLE, TABLE_FONT_TITLE)),
+                                          **no_grid), _rpr_xml(FONT_TITLE, FONT_TITLE, TABLE_FONT_TITLE, on_pitch=False)),
         ("表格副标题", "TableSubtitle", _ppr_xml(jc="center", line=int(TABLE_FONT_SUBTITLE * 1.3 * 20), after=80,
                                              ind=_NO_INDENT, **no_grid),
-         _rpr_xml(FONT_KAITI, FONT_KAITI, TABLE_FONT_SUBTITLE)),
+         _rpr_xml(FONT_KAITI, FONT_KAITI, TABLE_FONT_SUBTITLE, on_pitch=False)),
         ("表格文字", "TableText", _ppr_xml(jc="center", line=line, ind=_NO_INDENT, **no_grid),
-         _rpr_xml(FONT_FANGSONG, FONT_LATIN, size)),
+         _rpr_xml(FONT_FANGSONG, FONT_LATIN, size, on_pitch=False)),
         ("表格段落", "TableParagraph", _ppr_xml(jc="left", line=line, ind=_NO_INDENT, **no_grid),
-         _rpr_xml(FONT_FANGSONG, FONT_LATIN, size)),
+         _rpr_xml(FONT_FANGSONG, FONT_LATIN, size, on_pitch=False)),
         ("表后说明", "TableNote", _ppr_xml(jc="left", line=line, before=60, ind=_NO_INDENT, **no_grid),
-         _rpr_xml(FONT_FANGSONG, FONT_LATIN, size)),
+         _rpr_xml(FONT_FANGSONG, FONT_LATIN, size, on_pitch=False)),
     ]
     for name, style_id, ppr, rpr in custom:
         _set_style_props(_custom(doc, name, style_id), ppr, rpr)
@@ -571,52 +609,86 @@ def _cell_xml(spec: dict, width: int) -> str:
     return f"<w:tc><w:tcPr>{''.join(props)}</w:tcPr>{''.join(paragraphs)}</w:tc>"
 
 
-def table_xml(spec: dict) -> str:
-    """The <w:tbl> of a table template: fixed column widths, single borders, rows that do not break across pages."""
-    widths = [_twips(mm) for mm in spec["列宽"]]
+def _row_xml(number: int, row: dict, widths: list[int], spec: dict) -> str:
+    cells = [_cell_spec(c) for c in row["单元格"]]
+    if sum(int(c.get("跨列", 1)) for c in cells) != len(widths):
+        raise ValueError(f"第 {number} 行的单元格跨列之和不等于 {len(widths)} 列")
+    column, tcs = 0, []
+    for cell in cells:
+        span = int(cell.get("跨列", 1))
+        tcs.append(_cell_xml(cell, sum(widths[column:column + span])))
+        column += span
+    height = _twips(row.get("行高", spec.get("行高", 7)))
+    header = "<w:tblHeader/>" if row.get("表头") else ""
+    return (f'<w:tr><w:trPr><w:cantSplit/><w:trHeight w:val="{height}" w:hRule="atLeast"/>{header}'
+            f'<w:jc w:val="center"/></w:trPr>{"".join(tcs)}</w:tr>')
+
+
+def _tbl_xml(rows: list[str], widths: list[int], bottom: bool) -> str:
     border = '<w:{0} w:val="single" w:sz="4" w:space="0" w:color="000000"/>'
-    borders = "".join(border.format(side) for side in ("top", "left", "bottom", "right", "insideH", "insideV"))
-    rows = []
-    for number, row in enumerate(spec["行"], 1):
-        cells = [_cell_spec(c) for c in row["单元格"]]
-        if sum(int(c.get("跨列", 1)) for c in cells) != len(widths):
-            raise ValueError(f"第 {number} 行的单元格跨列之和不等于 {len(widths)} 列")
-        column, tcs = 0, []
-        for cell in cells:
-            span = int(cell.get("跨列", 1))
-            tcs.append(_cell_xml(cell, sum(widths[column:column + span])))
-            column += span
-        height = _twips(row.get("行高", spec.get("行高", 7)))
-        rows.append(f'<w:tr><w:trPr><w:cantSplit/><w:trHeight w:val="{height}" w:hRule="atLeast"/>'
-                    f'<w:jc w:val="center"/></w:trPr>{"".join(tcs)}</w:tr>')
+    sides = ("top", "left", "bottom", "right", "insideH", "insideV") if bottom else \
+        ("top", "left", "right", "insideH", "insideV")
+    borders = "".join(border.format(side) for side in sides)
     grid = "".join(f'<w:gridCol w:w="{w}"/>' for w in widths)
     return (
         f"<w:tbl {nsdecls('w')}><w:tblPr>"
         f'<w:tblW w:w="{sum(widths)}" w:type="dxa"/><w:jc w:val="center"/>'
         f"<w:tblBorders>{borders}</w:tblBorders>"
         '<w:tblLayout w:type="fixed"/>'
-        f'<w:tblCellMar><w:left w:w="{CELL_MARGIN}" w:type="dxa"/><w:right w:w="{CELL_MARGIN}" w:type="dxa"/>'
-        "</w:tblCellMar>"
+        f'<w:tblCellMar><w:top w:w="{CELL_MARGIN_Y}" w:type="dxa"/><w:left w:w="{CELL_MARGIN}" w:type="dxa"/>'
+        f'<w:bottom w:w="{CELL_MARGIN_Y}" w:type="dxa"/><w:right w:w="{CELL_MARGIN}" w:type="dxa"/></w:tblCellMar>'
         '<w:tblLook w:val="0000" w:firstRow="0" w:lastRow="0" w:firstColumn="0" w:lastColumn="0" w:noHBand="0"'
         ' w:noVBand="0"/>'
         f"</w:tblPr><w:tblGrid>{grid}</w:tblGrid>{''.join(rows)}</w:tbl>"
     )
 
 
+# Between two parts of a table: Word joins tables that touch, and a header row repeats only at the top of a
+# table, so a paragraph one twip high keeps them apart; the part above has no bottom border.
+TABLE_JOINT = (f'<w:p {nsdecls("w")}><w:pPr><w:pStyle w:val="TableText"/>'
+               '<w:spacing w:before="0" w:after="0" w:line="1" w:lineRule="exact"/>'
+               '<w:rPr><w:sz w:val="2"/><w:szCs w:val="2"/></w:rPr></w:pPr></w:p>')
+
+
+def table_xml(spec: dict) -> list[str]:
+    """The <w:tbl> parts of a table template (a row with 分表 = true starts a new part, so that its rows with
+    表头 = true repeat at the top of every page the part runs onto), each followed by TABLE_JOINT but the
+    last: fixed column widths, single borders, rows that do not break across pages."""
+    widths = [_twips(mm) for mm in spec["列宽"]]
+    parts: list[list[str]] = [[]]
+    for number, row in enumerate(spec["行"], 1):
+        if row.get("分表") and parts[-1]:
+            parts.append([])
+        parts[-1].append(_row_xml(number, row, widths, spec))
+    xml = []
+    for index, rows in enumerate(parts):
+        last = index == len(parts) - 1
+        xml.append(_tbl_xml(rows, widths, bottom=last))
+        if not last:
+            xml.append(TABLE_JOINT)
+    return xml
+
+
 def build_table(src_path: Path, out_path: Path) -> None:
-    """A table template from src/<name>.toml: title, subtitle, the table, a note below it."""
+    """A table template from src/<name>.toml: title, subtitle, the table, a note below it. A form has no page
+    numbers: it is one page (a long one runs on with its header row repeated)."""
     import tomllib
 
     spec = tomllib.loads(Path(src_path).read_text(encoding="utf-8"))
     doc = new_document()
     setup_table_styles(doc, float(spec.get("字号", 10.5)))
     setup_table_page(doc, bool(spec.get("横向", False)), spec.get("页边距", [25, 22, 25, 25]))
+    section = doc.sections[0]
+    section.footer.is_linked_to_previous = True  # drops the page-number footers
+    section.even_page_footer.is_linked_to_previous = True
+    doc.settings.odd_and_even_pages_header_footer = False
     doc.core_properties.subject = "项目支出绩效自评表"
     for style, key in (("表格标题", "标题"), ("表格副标题", "副标题")):
         if spec.get(key):
             doc.add_paragraph(spec[key], style=doc.styles[style])
     body = doc.element.body
-    body.insert(len(body) - 1, parse_xml(table_xml(spec)))  # before the final sectPr
+    for xml in table_xml(spec):
+        body.insert(len(body) - 1, parse_xml(xml))  # before the final sectPr
     if spec.get("表后"):
         doc.add_paragraph(spec["表后"], style=doc.styles["表后说明"])
     save_deterministic(doc, out_path)

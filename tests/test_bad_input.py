@@ -335,7 +335,7 @@ def test_a_dtd_hidden_past_the_prolog_scan_is_still_refused(tmp_path):
 def test_narrative_with_markup_and_control_characters_renders_as_written(tmp_path):
     sheets = standard_sheets()
     # Excel keeps a control character in a cell as _x0001_; openpyxl reads it back as the character
-    sheets["文字说明"][1][2] = "A&B <c> \"d\" 'e' _x0001__x000B_结束"
+    sheets["文字说明"][1][2] = "A&B <c> \"d\" 'e' _x0001__x000B_结束。"
     book = write_workbook(tmp_path / "账.xlsx", sheets)
     texts = openpyxl.load_workbook(book)
     texts["项目"]["B2"].value = "=1+1 专项"  # text that looks like a formula, as typed after a '

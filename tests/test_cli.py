@@ -2,6 +2,7 @@
 
 import click
 from click.testing import CliRunner
+from docx import Document
 
 from excel_eval.cli import main
 
@@ -90,3 +91,12 @@ def test_progress_and_log_file(tmp_path):
     assert "run" in log and "用时" in log
     assert "正在生成报告" not in result.output  # no progress bar when the output is not a terminal
     assert "全部报告已合并为" in result.output
+
+
+def test_label_is_kept_as_typed(tmp_path):
+    book = standard_workbook(tmp_path / "book.xlsx")
+    for label in ("附件3", "附件3："):
+        out = tmp_path / label
+        assert invoke("run", book, "-o", out, "--label", label).exit_code == 0
+        combined = next(out.glob("*合集.docx"))
+        assert Document(str(combined)).paragraphs[0].text == label

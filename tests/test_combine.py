@@ -18,7 +18,7 @@ from docx.enum.style import WD_STYLE_TYPE
 from excel_eval.combine import CombineError, combine_reports
 from excel_eval.pdf import convert_to_pdf, find_soffice
 
-LABEL = "附件3："
+LABEL = "附件3"
 
 
 def paragraphs(path):
@@ -131,6 +131,26 @@ def test_pdf_label_first(pdfs):
     assert squeeze(text).startswith(squeeze(LABEL))
 
 
+def first_lines(pdf: Path, count: int) -> list[tuple[float, float, str]]:
+    """(xMin, yMin, text) of the first lines on page 1, as pdftotext lays them out."""
+    xml = subprocess.run(["pdftotext", "-bbox-layout", "-f", "1", "-l", "1", str(pdf), "-"],
+                         capture_output=True, text=True, check=True).stdout
+    lines = re.findall(r'<line xMin="([\d.]+)" yMin="([\d.]+)"[^>]*>(.*?)</line>', xml, re.S)
+    return [(float(x), float(y), "".join(re.findall(r">([^<]+)</word>", words))) for x, y, words in lines[:count]]
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext is not installed")
+def test_pdf_label_top_left_and_title_on_line_3(pdfs):
+    """GB/T 9704 §8: "附件3" at the top left of the text block (left margin 28 mm = 79.4 pt), the title on the
+    third line: two line pitches (2 × 28.9 pt) below where it stands without the label."""
+    _, labelled, plain = pdfs
+    (label_x, _, label), (_, title_y, title) = first_lines(labelled, 2)
+    ((_, plain_title_y, plain_title),) = first_lines(plain, 1)
+    assert label == LABEL and title == plain_title
+    assert label_x == pytest.approx(28 / 25.4 * 72, abs=0.5)
+    assert title_y - plain_title_y == pytest.approx(2 * 28.9, abs=0.2)
+
+
 def test_empty_list(tmp_path):
     with pytest.raises(ValueError):
         combine_reports([], tmp_path / "x.docx")
@@ -171,6 +191,7 @@ def test_label_style_created_when_missing_and_table_first(tmp_path):
     assert (label.text, label.style.name) == ("附件1", "附件标签")
     assert label.style.font.size.pt == 16
     assert label.style.element.rPr.rFonts.get(qn("w:eastAsia")) == "黑体"
+    assert label.style.paragraph_format.space_after.twips == 578  # the title on line 3
     body = list(doc.element.body)
     table = body.index(doc.tables[0]._tbl)
     assert body[table - 1].xpath('.//w:br[@w:type="page"]')  # a page break before the table

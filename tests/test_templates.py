@@ -234,3 +234,44 @@ def test_render(docx_path, tmp_path):
     assert "财务管理第二段。" in texts
     # 页脚的页码域原样保留
     assert "PAGE" in doc.sections[0].footer._element.xml
+
+
+# ---------------------------------------------------------------- 版心：每行 28 字
+def _spacing(style) -> int | None:
+    el = style.element.find(qn("w:rPr")).find(qn("w:spacing"))
+    return None if el is None else int(el.get(qn("w:val")))
+
+
+def test_text_styles_condensed_to_28_characters(docx_path):
+    """156 mm = 8845 twips; 28 characters need a pitch ≤ 8845 / 28 = 315.9 twips; 3 号 is 320, so -5 twips
+    (315 × 28 = 8820 fits, 315 × 29 = 9135 does not); the 2 号 title in proportion: 440 × 8845 / 8960 = 434.4,
+    so -6. The grid sets the line pitch only (LibreOffice mis-lays a character grid)."""
+    doc = Document(docx_path)
+    for name in ("Normal", "Heading 1", "Heading 2", "Heading 3", "副标题", "落款", "落款日期", "附件标签"):
+        assert _spacing(doc.styles[name]) == -5, name
+    assert _spacing(doc.styles["报告标题"]) == -6
+    assert _spacing(doc.styles["Footer"]) is None  # the page number is outside the text block
+    grid = doc.sections[0]._sectPr.find(qn("w:docGrid"))
+    assert (grid.get(qn("w:type")), grid.get(qn("w:linePitch")), grid.get(qn("w:charSpace"))) == ("lines", "578", None)
+
+
+def test_widows_headings_and_hanging_punctuation(docx_path):
+    doc = Document(docx_path)
+    normal = doc.styles["Normal"].element.pPr
+    assert normal.find(qn("w:widowControl")).get(qn("w:val")) == "1"
+    # LibreOffice reads overflowPunct inverted: "1" keeps Word's hanging and stops LibreOffice's (which drops
+    # the mark on justified lines)
+    assert normal.find(qn("w:overflowPunct")).get(qn("w:val")) == "1"
+    for name in ("Heading 1", "Heading 2", "Heading 3"):
+        fmt = doc.styles[name].paragraph_format
+        assert fmt.keep_with_next and fmt.keep_together, name
+    assert doc.styles["落款"].paragraph_format.keep_with_next  # the name stays with the date
+
+
+def test_signoff_and_label_layout(docx_path):
+    doc = Document(docx_path)
+    date = doc.styles["落款日期"].element.pPr.find(qn("w:ind"))
+    assert date.get(qn("w:right")) == str(4 * 315) and date.get(qn("w:rightChars")) is None
+    label = doc.styles["附件标签"].paragraph_format
+    # GB/T 9704 §8: the label on line 1, the title on line 3
+    assert label.space_after.twips == 578 and label.line_spacing.twips == 578
