@@ -8,6 +8,9 @@ tables and messages are written out by hand.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import re
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -484,3 +487,61 @@ def test_what_was_recognised_is_said_in_one_line(tmp_path):
         "“支出明细”表按财务软件导出的明细账读取（表头第3–4行）：金额 = 借方（F列） − 贷方（G列）；日期 = 月（A列）、日（B列），"
         "年份取自表头“2021年”（A3）；凭证号 = 字（C列） + 号（D列）；项目取自“项目”（J列），按项目编号或项目名称对应“项目”表。"
         "读入 4 笔支出；跳过汇总行：期初余额 1 行、本月合计 3 行、本年累计 3 行、结转下年 1 行，合计与累计已与明细核对。"]
+
+
+# --------------------------------------------------------------------------------------------- the README
+
+
+def readme_table(after: str) -> list[list]:
+    """The Markdown table that follows the line starting with `after` in README.md, as cell values: numbers
+    as numbers (months, days and amounts), bold header text as text."""
+    lines = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(after))
+    rows = []
+    for line in itertools.dropwhile(lambda l: not l.startswith("|"), lines[start + 1:]):
+        if not line.startswith("|"):
+            break
+        cells = [c.strip().strip("*") for c in line.strip().strip("|").split("|")]
+        if set("".join(cells)) <= set("-:"):
+            continue
+        rows.append([_number(c) for c in cells])
+    return rows
+
+
+def _number(text: str):
+    if re.fullmatch(r"\d[\d,]*(\.\d+)?", text):
+        return float(text.replace(",", "")) if "." in text else int(text)
+    return text or None
+
+
+def test_the_readme_examples_read_as_the_readme_says(tmp_path):
+    """The two 支出明细 of the README: the same spending (P1 95,000.50, P2 800 元), no problem, and the ledger's
+    console line as the README quotes it."""
+    standard = readme_table("标准格式：")
+    ledger = readme_table("财务软件导出的三栏式明细账，原样粘贴")
+    merges = ["A1:J1", "A3:B3", "C3:D3"] + [f"{c}3:{c}4" for c in "EFGHIJ"]
+    spent = {}
+    for name, rows in (("standard", standard), ("ledger", ledger)):
+        folder = tmp_path / name
+        folder.mkdir()
+        lines = []
+        logger.enable("excel_eval")
+        sink = logger.add(lines.append, level="INFO", format="{message}")
+        try:
+            book = ledger_book(folder, rows, merges if name == "ledger" else ())
+            result = check(book)
+        finally:
+            logger.remove(sink)
+            logger.disable("excel_eval")
+        assert result.problems.items == [], name
+        frame = result.data.tables["支出明细"].frame
+        spent[name] = frame.groupby("项目编号")["金额"].sum().to_dict()
+        if name == "ledger":
+            quoted = readme_quote()
+            assert [line.strip() for line in lines] == [quoted]
+    assert spent == {"standard": {"P1": 9500050, "P2": 80000}, "ledger": {"P1": 9500050, "P2": 80000}}
+
+
+def readme_quote() -> str:
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    return next(line.strip() for line in text.splitlines() if line.strip().startswith("“支出明细”表按财务软件导出"))
