@@ -545,3 +545,70 @@ def test_the_readme_examples_read_as_the_readme_says(tmp_path):
 def readme_quote() -> str:
     text = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     return next(line.strip() for line in text.splitlines() if line.strip().startswith("“支出明细”表按财务软件导出"))
+
+
+def logged(read_it) -> list[str]:
+    lines = []
+    logger.enable("excel_eval")
+    sink = logger.add(lines.append, level="INFO", format="{message}")
+    try:
+        read_it()
+    finally:
+        logger.remove(sink)
+        logger.disable("excel_eval")
+    return [line.strip() for line in lines]
+
+
+def test_the_year_from_the_budget_year_is_said(tmp_path):
+    rows = three_column()
+    rows[2][0] = None
+    lines = logged(lambda: read(ledger_book(tmp_path, rows, GROUPS[1:])))
+    assert "日期 = 月（A列）、日（B列），年份取自“项目”表的预算年度 2021；" in lines[0]
+
+
+def test_a_closing_credit_in_a_one_amount_ledger(tmp_path):
+    rows = [["日期", "摘要", "借或贷", "发生额", "项目编号"],
+            [D(2021, 3, 5), "劳务", "借", 95000.50, "P1"],
+            [D(2021, 12, 16), "软件维护", "借", 800, "P2"],
+            [D(2021, 12, 31), "期末结转", "贷", 800, "P2"]]
+    table, problems = read(ledger_book(tmp_path, rows))
+    assert [r["金额"] for r in records(table)] == [9500050, 80000]
+    assert problems == ["[警告] 支出明细!D4：以下贷方行的摘要是结转或结账，是年末把支出科目结转到结转结余（或本期盈余）的分录，"
+                        "不是冲销，未计入支出：D4（800.00 元）。如果其中有冲销，请把摘要改为写明冲销的内容。"]
+
+
+def test_a_header_named_twice(tmp_path):
+    rows = [["日期", "摘要", "借方", "贷方", "借方", "项目编号"],
+            [D(2021, 3, 5), "劳务", 95000.50, None, 1, "P1"],
+            [D(2021, 12, 16), "软件维护", 800, None, 1, "P2"]]
+    table, problems = read(ledger_book(tmp_path, rows))
+    assert [r["金额"] for r in records(table)] == [9500050, 80000]
+    assert problems == ["[警告] 支出明细!E1：表头中“借方”出现了两次（C1 和 E1），只读取了第一列。请删除或改名多余的一列。"]
+
+
+def test_the_checks_point_at_the_ledgers_cells(tmp_path):
+    """A date outside the budget year is reported at the row's 月 cell; the project's figures are the ledger's."""
+    rows = three_column()
+    rows[2][0] = "2020年"
+    problems = check(ledger_book(tmp_path, rows, ["A1:J1"] + GROUPS)).problems
+    assert [(p.code, p.cell, p.value) for p in problems] == [
+        ("date-outside-year", "A6", "2020-03-05"), ("date-outside-year", "A9", "2020-06-05"),
+        ("date-outside-year", "A10", "2020-06-20"), ("date-outside-year", "A13", "2020-12-16")]
+
+
+def test_a_payment_list_of_the_budget_system(tmp_path):
+    """预算管理一体化 支付明细: 支付日期, 支付凭证号, 预算项目 ("[code]name"), 经济分类, 资金性质, 支付金额 (signed), 用途."""
+    rows = [["国库集中支付明细"],
+            ["支付凭证号", "支付日期", "预算项目", "经济分类", "资金性质", "支付金额", "用途"],
+            ["ZF001", "2021-03-05", "[51041121T0001]测试专项经费", "30226 劳务费", "一般公共预算资金", 50000.25, "劳务"],
+            ["ZF002", "2021-06-05", "[51041121T0001]测试专项经费", "30211 差旅费", "一般公共预算资金", 45000.25, "差旅"],
+            ["ZF003", "2021-12-16", "[51041121T0002]软件维护费", "30213 维修（护）费", "一般公共预算资金", 800, "软件维护"]]
+    table, problems = read(ledger_book(tmp_path, rows))
+    assert records(table) == [
+        {"项目编号": "P1", "支付日期": D(2021, 3, 5), "金额": 5000025, "支出类别": "30226 劳务费",
+         "资金来源": "一般公共预算资金", "凭证号": "ZF001", "摘要": "劳务", "_row": 3},
+        {"项目编号": "P1", "支付日期": D(2021, 6, 5), "金额": 4500025, "支出类别": "30211 差旅费",
+         "资金来源": "一般公共预算资金", "凭证号": "ZF002", "摘要": "差旅", "_row": 4},
+        {"项目编号": "P2", "支付日期": D(2021, 12, 16), "金额": 80000, "支出类别": "30213 维修（护）费",
+         "资金来源": "一般公共预算资金", "凭证号": "ZF003", "摘要": "软件维护", "_row": 5}]
+    assert problems == []

@@ -141,3 +141,12 @@ def test_the_three_column_ledger_table(tmp_path):
     credit_row = int(split["_row"].iloc[1])
     assert table.cell("金额", credit_row) == f"G{credit_row}" and table.cell("金额", 6) == "F6"
     assert frame["金额"].sum() == 98280000  # 395,600 + 149,700 + 436,700 + 800 元
+
+
+@pytest.mark.parametrize("layout", list(lw.LAYOUTS))
+def test_every_reader_engine_reads_each_layout_alike(layout, tmp_path):
+    """calamine, openpyxl and the stream reader give the same table and problems (read_with_both_engines
+    asserts it), formulas with cached values included."""
+    tables, problems = read_with_both_engines(lw.write_book(tmp_path / "账.xlsx", lw.LAYOUTS[layout]))
+    assert len(tables["支出明细"][1]) == (66 if layout == "三栏式明细账" else 65)
+    assert not [p for p in problems if p[1] == "错误"]

@@ -7,22 +7,22 @@ or a 序时账; `read_disbursements` reads it into the same Table (项目编号,
 Header. Found in the first 10 rows, on one row or over two (a group row, often merged, above sub-headers:
 "2021年" over 月 | 日, 凭证 over 字 | 号, 发生额 over 借方 | 贷方); title lines above it are skipped. The sheet is
 a ledger when its header lacks one of 项目编号, 支付日期, 金额 and has a column the standard layout has not (借方,
-贷方, 方向, 借或贷, 余额, a 科目 column, 月, 字, 辅助核算, 核算项目N); otherwise it is the standard layout, read
-with the standard layout's messages.
+贷方, 方向, 借或贷, 余额, a 科目 column, 月, 字, 辅助核算, 核算项目N, or the 预算管理一体化 system's 支付金额,
+预算项目, 支付凭证号); otherwise it is the standard layout, read with the standard layout's messages.
 
 Amount. 借方 and 贷方 (借方金额/贷方金额, 借方发生额/贷方发生额): 支出 = 借方 − 贷方, a credit being a reversal
 (红字冲销); a row with neither is an error. With 借方 and 贷方 given, 方向/借或贷 is not read (in a 三栏式明细账
-it is the balance's direction). One amount column (金额, 发生额) with 方向 or 借或贷: 借 is spending, 贷 a reversal.
-One 金额 column with no direction is signed, as in the standard layout. 余额 is never read.
+it is the balance's direction). One amount column (金额, 发生额, 支付金额) with 方向 or 借或贷: 借 is spending, 贷 a
+reversal. One amount column with no direction is signed, as in the standard layout. 余额 is never read.
 
 Date. 日期 (also 凭证日期, 记账日期, 业务日期, 制单日期); or 月 and 日 with the year of the group header above them
 ("2021年", "2021年度"), else the 预算年度 of the 项目 sheet when every project has the same one, else an error at
 the 月 header.
 
 Voucher. 字 and 号 (种类 and 号数 or 编号 under a 凭证 group) joined as "记-15"; 凭证字 with 凭证号 the same way;
-else 凭证号 / 凭证字号 / 凭证编号 as written.
+else 凭证号 / 凭证字号 / 凭证编号 / 支付凭证号 as written. 摘要 may be headed 用途.
 
-Project. From 项目编号; or an auxiliary column 项目, 项目名称, 项目－名称 (－编码, －代码); or 核算项目N with
+Project. From 项目编号; or an auxiliary column 项目, 项目名称, 项目－名称 (－编码, －代码), 预算项目; or 核算项目N with
 名称N / 编码N (the dimension whose type names 项目); or a 辅助核算 cell: "项目：仁和区信访工作专项经费",
 "[0101]仁和区信访工作专项经费", "部门：办公室；项目：…", K/3's "项目---0101---…"; or, with none of these, a title
 line "项目：…" above the header (a 项目明细账). Each is matched to the 项目 sheet by 项目编号 or 项目名称 after trimming

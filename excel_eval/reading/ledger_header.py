@@ -36,16 +36,16 @@ def header_key(value: object) -> str:
 ROLE_NAMES = {
     "debit": ("借方", "借方金额", "借方发生额", "本币借方", "借方本币"),
     "credit": ("贷方", "贷方金额", "贷方发生额", "本币贷方", "贷方本币"),
-    "amount": ("金额", "发生额", "本币金额"),
+    "amount": ("金额", "发生额", "本币金额", "支付金额", "实付金额"),
     "direction": ("方向", "借贷方向", "借或贷", "借/贷", "借贷"),
     "balance": ("余额", "期末余额"),
     "date": ("日期", "支付日期", "凭证日期", "记账日期", "业务日期", "制单日期"),
     "month": ("月",),
     "day": ("日",),
-    "voucher": ("凭证号", "凭证字号", "凭证编号", "凭证"),
+    "voucher": ("凭证号", "凭证字号", "凭证编号", "凭证", "支付凭证号"),
     "voucher_word": ("字", "凭证字"),
     "voucher_number": ("号",),
-    "memo": ("摘要",),
+    "memo": ("摘要", "用途", "资金用途"),
     "account": ("科目", "会计科目", "总账科目", "科目全称"),
     "account_code": ("科目编码", "科目代码", "科目编号"),
     "account_name": ("科目名称",),
@@ -58,7 +58,7 @@ _UNDER_VOUCHER = {"字": "voucher_word", "种类": "voucher_word", "类别": "vo
                   "号": "voucher_number", "号数": "voucher_number", "编号": "voucher_number",
                   "凭证号": "voucher_number"}
 _PROJECT_CODES = ("项目编号", "项目代码", "项目编码", "项目-编号", "项目-代码", "项目-编码")
-_PROJECT_KEYS = tuple(fold(n) for n in _PROJECT_CODES + ("项目", "项目名称", "项目-名称"))
+_PROJECT_KEYS = tuple(fold(n) for n in _PROJECT_CODES + ("项目", "项目名称", "项目-名称", "预算项目", "预算项目名称"))
 _AUX_KEYS = tuple(fold(n) for n in ("辅助核算", "辅助核算项", "辅助核算项目", "辅助项", "辅助账", "辅助信息", "核算项目"))
 _DIM_TYPE = re.compile(r"^(?:核算项目|辅助核算|辅助项|辅助账)(?:类型|类别)?(\d+)$")
 _DIM_VALUE = re.compile(r"^(?:核算项目|辅助核算|辅助项|辅助账)?(?:名称|编码|代码|编号|值|内容)(\d+)$")
@@ -67,6 +67,8 @@ _SUB_HEADERS = {fold(n) for n in ("月", "日", "字", "号", "种类", "号数"
 # The columns whose presence says "ledger": the standard layout has none of them.
 _MARKERS = ("debit", "credit", "direction", "balance", "account", "account_code", "account_name", "month",
             "voucher_word")
+# Headers of the 预算管理一体化 system's payment list (支付明细), which the standard layout has not either.
+_PAYMENT_LIST = {fold(n) for n in ("支付金额", "实付金额", "预算项目", "预算项目名称", "支付凭证号")}
 YEAR = re.compile(r"^(\d{4})年度?$")
 _GROUPS = {fold(n) for n in ("凭证", "发生额", "本期发生额", "金额")}
 _TITLE_LINE = re.compile(r"^(?:会计)?(科目|项目)(?:名称)?[:：]\s*(.+?)\s*(?:\s{2,}.*)?$")
@@ -112,7 +114,8 @@ class Layout:
 
     @property
     def is_ledger(self) -> bool:
-        return any(r in self.roles for r in _MARKERS) or bool(self.aux or self.dims)
+        return (any(r in self.roles for r in _MARKERS) or bool(self.aux or self.dims)
+                or any(h.key in _PAYMENT_LIST for h in self.headings()))
 
     @property
     def has_amount(self) -> bool:
