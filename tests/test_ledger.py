@@ -612,3 +612,25 @@ def test_a_payment_list_of_the_budget_system(tmp_path):
         {"项目编号": "P2", "支付日期": D(2021, 12, 16), "金额": 80000, "支出类别": "30213 维修（护）费",
          "资金来源": "一般公共预算资金", "凭证号": "ZF003", "摘要": "软件维护", "_row": 5}]
     assert problems == []
+
+
+def test_the_other_messages_about_cells(tmp_path):
+    rows = three_column()
+    rows[5][0] = 13  # month
+    rows[8][5] = ("=F6-4500", "")  # a formula saved without its value
+    table, problems = read(ledger_book(tmp_path, rows))
+    errors = [p for p in problems if p.startswith("[错误]")]
+    assert errors == [
+        "[错误] 支出明细!A6：“月”应为 1–12 的数字，这里是“13”。请改正。",
+        "[错误] 支出明细!F9：“借方”是公式 =F6-4500，但工作簿中没有保存它的计算结果（由其他程序生成、未在 Excel 中保存过的文件"
+        "常见此情况）。请在 Excel 或 WPS 中打开并保存一次工作簿，再重新运行。"]
+
+
+def test_a_blank_direction_and_an_unsupported_unit(tmp_path):
+    rows = [["日期", "摘要", "方向", "金额（千元）", "项目编号"],
+            [D(2021, 3, 5), "劳务", None, 95.0005, "P1"]]
+    table, problems = read(ledger_book(tmp_path, rows))
+    assert problems[0] == "[错误] 支出明细!D1：表头“金额（千元）”：不支持金额单位“千元”，请把该表改用“元”或“万元”填写。"
+    rows[0][3] = "金额"
+    table, problems = read(ledger_book(tmp_path, rows))
+    assert problems == ["[错误] 支出明细!C2：“方向”为空，无法判断这笔金额是支出（借）还是冲销（贷）。请填写“借”或“贷”。"]
