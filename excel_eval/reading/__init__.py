@@ -5,9 +5,10 @@
     stream   — the constant-memory engine: rows straight from the zip
     facts    — what the values do not show: formulas without cached values, Excel error values
     sheets   — one sheet into a Table: header, units, totals rows, conversion of every column
+    ledger   — 支出明细 pasted as the finance software exports it (明细账, 序时账) into the same Table
 
-Modules import one way: package and raw at the bottom, then stream, facts and engines, then sheets, then this
-module. Nothing outside this package knows about Excel cells.
+Modules import one way: package and raw at the bottom, then stream, facts and engines, then sheets, then ledger,
+then this module. Nothing outside this package knows about Excel cells.
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ from typing import Iterable, Iterator
 from loguru import logger
 
 from ..problems import Problems
-from ..schema import INDICATORS, INPUT_SHEETS, Sheet, sheet_matches
+from ..schema import DISBURSEMENTS, INDICATORS, INPUT_SHEETS, PROJECTS, Sheet, sheet_matches
 from .engines import ENGINES, open_engine, open_workbook
 from .facts import CellFacts, cell_facts_stream
 from .foreign import foreign_facts
 from .indicators import join_split_targets
+from .ledger import read_disbursements
 from .package import XLSX, check_package
 from .raw import RawSheet
 from .sheets import HEADER_SEARCH_ROWS, ROW, Table, read_sheet
@@ -85,7 +87,10 @@ def read_workbook(path: str | Path, problems: Problems, engine: str = "auto") ->
         found = facts.get(title, CellFacts())
         found.formats.update((at, styles.number_format(style)) for at, style in found.styles.items())
         _apply_facts(raw, found)
-        table = read_sheet(raw, sheet, problems, found, styles)
+        if sheet is DISBURSEMENTS:
+            table = read_disbursements(raw, problems, found, styles, tables.get(PROJECTS.name))
+        else:
+            table = read_sheet(raw, sheet, problems, found, styles)
         if table is not None:
             if sheet is INDICATORS:
                 join_split_targets(table, problems)

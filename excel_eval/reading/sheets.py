@@ -38,7 +38,7 @@ class Table:
     frame: pd.DataFrame
     letters: dict[str, str] = field(default_factory=dict)  # canonical column -> column letter
     units: dict[str, str] = field(default_factory=dict)  # amount column -> 元 / 万元
-    _groups: dict = field(default_factory=dict, repr=False, compare=False)
+    _groups: dict = field(default_factory=dict, repr=False, compare=False, kw_only=True)
 
     def records_by(self, column: str) -> dict[object, list[dict]]:
         """The table's records grouped by `column`, each group in sheet order; grouped once, on first use
@@ -92,7 +92,7 @@ def read_sheet(ws: RawSheet, sheet: Sheet, problems: Problems, facts: CellFacts 
             f"{get_column_letter(again + 1)}{header_index + 1}），只读取了第一列。请删除或改名多余的一列。",
             sheet=ws.title, cell=f"{get_column_letter(again + 1)}{header_index + 1}", value=header[again],
         )
-    default_unit = _unit_line(rows[:header_index], ws.title, problems) or "元"
+    default_unit = unit_line(rows[:header_index], ws.title, problems) or "元"
     units: dict[str, str] = {}
     for column in sheet.all_columns:
         if column.kind == AMOUNT and column.name in positions:
@@ -108,7 +108,7 @@ def read_sheet(ws: RawSheet, sheet: Sheet, problems: Problems, facts: CellFacts 
     letters = {name: get_column_letter(index + 1) for name, index in positions.items()}
     table = Table(sheet, ws.title, pd.DataFrame(), letters, units)
     filled = [positions[c.name] for c in sheet.all_columns if c.kind in _FILLED_KINDS and c.name in positions]
-    data_rows = _merged_filled(itertools.chain(rows[header_index + 1:], stream), ws.merged, header_index + 2, filled)
+    data_rows = merged_filled(itertools.chain(rows[header_index + 1:], stream), ws.merged, header_index + 2, filled)
 
     table.frame = _DataPhase(table, positions, facts, styles, problems).run(data_rows, header_index + 2)
     return table
@@ -186,7 +186,7 @@ class _DataPhase:
                 issues = [i for i in issues if i.index not in formulas]
                 for index in formulas:
                     out[index] = None
-                    issues.append(Issue(index, "formula-no-value", _no_value(column.name, formulas[index])))
+                    issues.append(Issue(index, "formula-no-value", no_value_message(column.name, formulas[index])))
             converted[column.name] = out
             for issue in issues:
                 row = rows[issue.index]
@@ -231,19 +231,19 @@ class _DataPhase:
             if stated != computed:
                 span = f"第{rows[start]}–{rows[before - 1]}行" if before > start else "上方没有数据行"
                 found.append((excel_row, order, WARNING, "total-mismatch",
-                              f"合计行的“{name}”为 {_show(stated, unit)}，但它所合计的各行（{span}）相加为 {_show(computed, unit)}。"
+                              f"合计行的“{name}”为 {show_amount(stated, unit)}，但它所合计的各行（{span}）相加为 {show_amount(computed, unit)}。"
                               "合计行不参与计算，报告按明细行计算；请核对合计公式或明细，使二者一致。",
                               table.cell(name, excel_row), value))
         for lower in range(1, level + 1):
             self.starts[lower] = before
 
 
-def _no_value(name: str, formula: str) -> str:
+def no_value_message(name: str, formula: str) -> str:
     return (f"“{name}”是公式 {formula or '（共享公式）'}，但工作簿中没有保存它的计算结果"
             "（由其他程序生成、未在 Excel 中保存过的文件常见此情况）。请在 Excel 或 WPS 中打开并保存一次工作簿，再重新运行。")
 
 
-def _merged_filled(rows: Iterable[list], merged: list[tuple[int, int, int, int]], first_row: int,
+def merged_filled(rows: Iterable[list], merged: list[tuple[int, int, int, int]], first_row: int,
                    positions: list[int]) -> Iterator[list]:
     """A cell merged down over several data rows (项目编号 merged across a project's rows) reads, on every
     row, as the value its top cell shows. Only the listed column positions are filled: a merged amount is
@@ -278,7 +278,7 @@ def _find_header(rows: list, sheet: Sheet) -> tuple[int, dict[str, int], dict[st
         for position, value in enumerate(values):
             if value is None:
                 continue
-            key = normalize_name(_header_name(value))
+            key = normalize_name(header_name(value))
             for column in sheet.all_columns:
                 if key in _header_keys(column):
                     if column.name in positions:
@@ -309,7 +309,7 @@ def _header_keys(column: Column) -> tuple[str, ...]:
     return tuple(normalize_name(h) for h in column.headers)
 
 
-def _header_name(value: object) -> str:
+def header_name(value: object) -> str:
     """A header's name without its unit: 批复数（万元） → 批复数."""
     try:
         return money.unit_from_header(str(value))[0]
@@ -317,7 +317,7 @@ def _header_name(value: object) -> str:
         return str(value).split("（")[0].split("(")[0]
 
 
-def _unit_line(rows: list, title: str, problems: Problems) -> str | None:
+def unit_line(rows: list, title: str, problems: Problems) -> str | None:
     for index, values in enumerate(rows):
         for position, value in enumerate(values):
             if isinstance(value, str):
@@ -354,7 +354,7 @@ def _totals_level(values: list, positions: dict[str, int], sheet: Sheet) -> int 
     return _TOTAL
 
 
-def _show(fen: int, unit: str) -> str:
+def show_amount(fen: int, unit: str) -> str:
     """An amount in fen shown in `unit`: 1234567 → '12,345.67 元' or '1.234567 万元'."""
     if unit == "万元":
         text = format(Decimal(fen).scaleb(-6).normalize(), "f")
