@@ -18,10 +18,10 @@ from .combine import CombineError, combine_reports
 from .metrics import ProjectRecord, compute
 from .pdf import PdfFailed, PdfUnavailable, convert_to_pdf
 from .problems import Problems, WorkbookError
-from .render import ReportTemplate, choose_template, load_templates
+from .render import ReportTemplate, choose_template, load_templates, template_folder
 from .schema import INDICATORS
 from .scorecard import TEMPLATE_NAME as SCORECARD_TEMPLATE, write_scorecards
-from .scoring import Scorecard, check_indicators
+from .scoring import Scorecard, check_indicators, score_project
 from .summary import SummaryWrite, summary_sheet, write_summary
 from .workbook import WorkbookData, read_workbook
 
@@ -60,7 +60,7 @@ class RunResult:
 def check(workbook: str | Path, templates_dir: str | Path | None = None) -> CheckResult:
     """Read and check the workbook; every problem is collected, nothing is written."""
     problems = Problems()
-    templates = load_templates(Path(templates_dir) if templates_dir else None)
+    templates = load_templates(template_folder(Path(templates_dir) if templates_dir else None, Path(workbook)))
     data = read_workbook(workbook, problems)
     validate(data, templates, problems)
     check_indicators(data.get(INDICATORS), problems)
@@ -90,6 +90,8 @@ def run(workbook: str | Path, outdir: str | Path, *, templates_dir: str | Path |
                             result.problems_file)
 
     result.records = compute(checked.data)
+    for record in result.records:
+        record.scorecard = score_project(record, checked.data.get(INDICATORS))
     clock.lap("compute")
     names: set[str] = set()
     jobs = [RenderJob(record, choose_template(record), outdir / report_filename(record, names))
