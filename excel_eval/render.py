@@ -196,7 +196,8 @@ def _context_description(purpose: str) -> tuple[dict, dict]:
 
 
 def _toml_message(path: Path, exc: Exception) -> str:
-    where = f"第 {exc.lineno} 行" if getattr(exc, "lineno", None) else ""
+    line = re.search(r"line (\d+)", str(exc))
+    where = f"第 {line.group(1)} 行" if line else ""
     return (f"模板说明文件 {path.name} {where}格式有误，无法读取。请检查引号是否成对（每行写成 \"栏目\" = \"文字\"），"
             "并以 UTF-8 编码保存。")
 

@@ -35,7 +35,7 @@ from .docx_render import package_parts
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
 ANY = "*"  # a description key: any name (the sections of 栏目)
-QUOTE_CHARS = 12  # characters of a place's text quoted in a message
+QUOTE_WIDTH = 24  # columns of a place's text quoted in a message (a Chinese character is two)
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
 _QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'"})  # docxtpl's clean-up inside tags
 # Run properties that do not change how a tag looks (language, proofing, complex-script variants).
@@ -130,7 +130,11 @@ class Place:
     @property
     def quoted(self) -> str:
         text = " ".join(self.text.split())
-        return f"“{text[:QUOTE_CHARS]}{'…' if len(text) > QUOTE_CHARS else ''}”"
+        width, end = 0, 0
+        while end < len(text) and width + _width(text[end]) <= QUOTE_WIDTH:
+            width += _width(text[end])
+            end += 1
+        return f"“{text[:end].rstrip()}{'…' if end < len(text) else ''}”"
 
     @property
     def row(self) -> tuple | None:
@@ -139,6 +143,10 @@ class Place:
     @property
     def table(self) -> int | None:
         return self.cell[0] if self.cell else None
+
+
+def _width(char: str) -> int:
+    return 2 if unicodedata.east_asian_width(char) in "WF" else 1
 
 
 class _Numbers:
@@ -276,6 +284,8 @@ def _formatting(run) -> str:
             continue
         attributes = sorted((etree.QName(k).localname, v) for k, v in prop.attrib.items()
                             if etree.QName(k).localname not in _NEUTRAL_ATTRIBUTES)
+        if name == "rFonts" and not attributes:
+            continue  # only a hint for the input method
         items.append(f"{name}{attributes}")
     return ";".join(sorted(items))
 
@@ -588,6 +598,8 @@ class Checker:
         """A block's tags on one level and where that level needs them: one paragraph for plain tags, one cell
         for {%p, one table for {%tr (other rows), one row for {%tc (other cells)."""
         a, b = opener.place, other.place
+        if opener.level in ("tr", "tc") and (a.cell is None or b.cell is None):
+            return  # outside a table: said where the tag is
         if opener.level != other.level:
             have = f"带 {opener.level}" if opener.level else "不带 p、tr、tc"
             self.say("template-block-mismatched", b, other.text,
@@ -620,7 +632,7 @@ class Checker:
         if tag.level in ("tr", "tc") and place.cell is None:
             self.say("template-tag-misplaced", place, tag.text,
                      f"“{_short(tag.text)}”只能写在表格的单元格中（{_LEVEL_NAMES[tag.level]}标签）。"
-                     f"表格之外请用 {{%p {tag.word or '…'} … %}}。")
+                     f"表格之外请用“{{%p {tag.body.strip()} %}}”。")
             return
         inner = r"[}#]" if tag.kind == "{#" else r"[}%]"
         if re.search(inner, tag.body):
@@ -644,6 +656,7 @@ class Checker:
         else:
             key = place.row if tag.level == "tr" else place.cell
             others = self._text_of(key, tag)
+            others = re.sub(r"\{%%%s .*?%%\}" % tag.level, "", others)  # the block's other tags: said elsewhere
         if others.strip():
             where = {"p": "这一段", "tr": "这一行", "tc": "这个单元格", "r": "这一段文字"}[tag.level]
             self.say("template-tag-alone", place, tag.text,
@@ -657,8 +670,9 @@ class Checker:
     def _check_cell_tag(self, tag: Tag, word: str) -> None:
         place = tag.place
         if place.cell is None or tag.level:
+            example = {"colspan": "{% colspan 2 %}", "cellbg": '{% cellbg "FF0000" %}'}.get(word, f"{{% {word} %}}")
             self.say("template-tag-misplaced", place, tag.text,
-                     f"“{_short(tag.text)}”只能写在表格的单元格中，且不带 p、tr、tc，写成 {{% {word} … %}}。")
+                     f"“{_short(tag.text)}”只能写在表格的单元格中，且不带 p、tr、tc，写成 {example}。")
             return
         if word == "vm" and not any(b.word == "for" for b in self.stack):
             self.say("template-tag-misplaced", place, tag.text,
