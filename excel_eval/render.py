@@ -27,7 +27,7 @@ from .metrics import ProjectRecord
 from .problems import UsageError
 from .resources import program_dir, templates_dir
 from .schema import default_template
-from .scoring import Scorecard
+from .scoring import EXECUTION_WEIGHT, Scorecard
 
 SECTIONS = "栏目"
 USER_FOLDER = "模板"  # a folder of this name beside the workbook (or the program) is used without --templates
@@ -60,6 +60,9 @@ VARIABLES = {
     "绩效指标": "这个项目的绩效指标（绩效指标表），按一级、二级指标分组排列",
     "自评得分": "自评总分：预算执行率得分 + 各指标得分（没有绩效指标时为空）",
     "等级": "优（≥90）、良（80–90）、中（60–80）、差（<60）（没有绩效指标时为空）",
+    "满分": "预算执行率分值 + 各指标分值，通常为 100（没有绩效指标时为空）",
+    "执行率分值": "预算执行率的分值，10（没有绩效指标时为空）",
+    "执行率得分": "10 × min(执行率, 1)，最多两位小数（没有绩效指标时为空）",
     "主管部门": "主管部门（项目表，未填时同单位名称）",
     "实施单位": "实施单位（项目表，未填时同单位名称）",
     SECTIONS: "文字说明表中的各栏目，如 栏目.职能；逐段输出用 {%p for 段 in 栏目.职能 %}",
@@ -266,10 +269,11 @@ def payments(record: ProjectRecord) -> dict:
 
 
 def scores(card: Scorecard | None) -> dict:
-    """绩效指标, 自评得分 and 等级 (empty for a project without indicators)."""
+    """绩效指标, 自评得分, 等级 and the marks they are out of (empty for a project without indicators)."""
     if card is None:
-        return {"绩效指标": [], "自评得分": "", "等级": ""}
-    return {"绩效指标": indicator_rows(card), "自评得分": tidy(card.total), "等级": card.grade}
+        return {"绩效指标": [], "自评得分": "", "等级": "", "满分": "", "执行率分值": "", "执行率得分": ""}
+    return {"绩效指标": indicator_rows(card), "自评得分": tidy(card.total), "等级": card.grade,
+            "满分": tidy(card.full_marks), "执行率分值": tidy(EXECUTION_WEIGHT), "执行率得分": tidy(card.execution_score)}
 
 
 def indicator_rows(card: Scorecard) -> list[dict]:
@@ -338,7 +342,9 @@ def render_failure(filename: str, project_id: str, exc: Exception) -> str:
     """Why a checked template still failed for one project's values, in Chinese (details in the log)."""
     from jinja2.exceptions import SecurityError, UndefinedError
 
-    if isinstance(exc, RenderedXmlInvalid):
+    if isinstance(exc, formats.ValueProblem):
+        why = f"{exc}（格式用在了不适合它的值上）"
+    elif isinstance(exc, RenderedXmlInvalid):
         why = "生成的文档结构不完整（标签把段落或表格拆开了）"
     elif isinstance(exc, SecurityError):
         why = "模板用到了不允许使用的内容（模板只能使用 excel-eval templates 列出的数据）"

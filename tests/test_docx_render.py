@@ -15,6 +15,7 @@ from docx_fixtures import BOLD, RED, Package, cell, para, picture, row, run, tab
 from excel_eval.docx_render import CompiledDocx, RenderedXmlInvalid, package_parts, render_with_docxtpl
 from excel_eval.metrics import Figures, ProjectRecord
 from excel_eval.render import context, load_templates, make_environment
+from excel_eval.scoring import Indicator, Scorecard, execution_score, score_indicator
 
 TEMPLATES = load_templates()
 _BLANKS = etree.XMLParser(remove_blank_text=True)  # as python-docx and Word read a part
@@ -33,6 +34,7 @@ def record(**changes) -> ProjectRecord:
         sections={key: [f"{key}第一段 R&D <测试> “引号”", f"{key}第二段"] for key in
                   ("职能", "立项依据", "资金分配", "主要内容", "绩效目标", "实施管理", "完成情况", "效益情况",
                    "基本情况", "组织架构", "偏差原因", "前期准备", "组织实施", "存在问题", "有关建议")},
+        payments=2,
         ledger=[{"date": dt.date(2021, 9, 1), "amount": 160000000, "category": "委托业务费", "source": "区本级资金",
                  "voucher": "记-09-001", "memo": "第一期 R&D"},
                 {"date": dt.date(2021, 9, 7), "amount": 100000000, "category": None, "source": None,
@@ -42,12 +44,23 @@ def record(**changes) -> ProjectRecord:
     return ProjectRecord(**values)
 
 
+def scorecard() -> Scorecard:
+    """Two indicators, one short of its target (as a project's scores come from scoring.score_project)."""
+    rows = [("产出指标", "数量指标", "培训人次", "≥100人次", "80人次", Decimal(50), "受疫情影响 <部分> 改期"),
+            ("满意度指标", "服务对象满意度指标", "满意度", "≥90%", "95%", Decimal(40), None)]
+    indicators = [Indicator("P1", a, b, c, d, e, f, None, g) for a, b, c, d, e, f, g in rows]
+    rate = Decimal(8912345) / Decimal(10000000)
+    return Scorecard("P1", rate, execution_score(rate), [score_indicator(i)[0] for i in indicators])
+
+
 CASES = {
     "standard": ("标准报告", record()),
     "no-deviation": ("标准报告", record(sections={k: ["一段"] for k in TEMPLATES["标准报告"].required_sections})),
     "supplement": ("追加项目报告", record(project_type="追加",
                                         figures=Figures(80000, 80000, 80000, 80000, 80000))),
     "supplement-no-date": ("追加项目报告", record(project_type="追加", received_date=None, by_source=[])),
+    "detailed": ("详细报告", record(scorecard=scorecard())),
+    "detailed-no-payments-no-indicators": ("详细报告", record(ledger=[], payments=0)),
 }
 
 

@@ -43,7 +43,7 @@ BROKEN = (
 EXPECTED = [  # (code, the start of the message: template, place, first words), worked out by hand
     ("template-brace-unclosed", "标准报告.docx 第1段“合计{{ 支出数|金额 }。”：标签“{{ 支出数|金额 }。”没有结束：缺少“}}”。"),
     ("template-filter-unknown", "标准报告.docx 第2段“执行率{{ 执行率|百分数 }…”：“{{ 执行率|百分数 }}”中的“百分数”不是可用的格式。"
-                                "您是否要写 百分比？可用的格式有：金额、万元、元、百分比、大写金额、中文日期、中文月份"),
+                                "您是否要写 百分比？可用的格式有：金额、万元、元、千分位、百分比、大写金额、中文日期、中文月份"),
     ("template-variable-unknown", "标准报告.docx 第3段“总分{{ 总分 }}分。”：“{{ 总分 }}”中的“总分”不是可用的变量，"
                                   "报告中这里会是空白。您是否要写 自评得分？可用的变量有：单位名称、单位简称、"),
     ("template-block-unclosed", "标准报告.docx 第4段“{%p if 栏目.偏差原因 %}”：“{%p if 栏目.偏差原因 %}”没有对应的结束标签。"
