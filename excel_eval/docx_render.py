@@ -41,6 +41,7 @@ from lxml import etree
 from . import zipraw
 
 _TAG = re.compile(r"\{[{%#]")
+_LISTING = re.compile("[\t\a\n\f]")  # the characters docxtpl's resolve_listing turns into tabs, breaks, paragraphs
 FOOTNOTES_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
 # The core properties docxtpl renders (DocxTemplate.render_properties).
 CORE_PROPERTIES = ("author", "comments", "identifier", "language", "subject", "title")
@@ -180,7 +181,9 @@ class CompiledDocx:
         # docxtpl's render_xml_part after rendering: undo the line trick, unescape {_{ … }_}, resolve \n \t \a \f.
         xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
         xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
-        return part.finish(self._docxtpl.resolve_listing(xml))
+        if _LISTING.search(xml):  # else resolve_listing changes nothing (and costs a regex per paragraph and run)
+            xml = self._docxtpl.resolve_listing(xml)
+        return part.finish(xml)
 
     def render_parts(self, context: dict) -> dict[str, bytes]:
         """The rendered XML of every part docxtpl renders, by member name."""

@@ -175,8 +175,12 @@ def load_template(path: Path) -> ReportTemplate:
         template.defaults = {k: str(v) for k, v in spec.get("默认文字", {}).items()}
         template.optional = {k: str(v) for k, v in spec.get("选填栏目", {}).items()}
     variables, fields = _context_description(template.purpose)
-    result = template_lint.lint_docx(path, template_lint.describe({**variables, **fields}), make_environment(),
-                                     formats.FILTERS, HINTS)
+    shapes = template_lint.describe({**variables, **fields})
+    result = template_lint.lint_docx(path, shapes, make_environment(), formats.FILTERS, HINTS)
+    defaults = {f"中“{key}”的默认文字": text for key, text in template.defaults.items()}
+    template.issues += template_lint.lint_texts(  # defaults render before the sections exist: no 栏目 there
+        toml_path.name, defaults, {k: v for k, v in shapes.items() if k != SECTIONS}, _DEFAULTS_ENV, formats.FILTERS,
+        HINTS)
     template.issues += result.issues
     template.variables = result.variables
     template.filters = result.filters

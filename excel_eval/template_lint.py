@@ -940,3 +940,13 @@ def lint_docx(path: Path, shapes: dict[str, object], env, formats: Iterable[str]
         checker.check_part(places)
     checker.result.issues = checker.issues()
     return checker.result
+
+
+def lint_texts(filename: str, texts: dict[str, str], shapes: dict[str, object], env, formats: Iterable[str] = (),
+               hints: dict[str, str] | None = None) -> list[Issue]:
+    """Check template text kept outside the .docx (the default texts of a .toml): each text is one place,
+    named by its key in `texts`."""
+    checker = Checker(filename, shapes, env, formats, hints)
+    for number, (label, text) in enumerate(texts.items(), start=1):
+        checker.check_part([Place(label, text, [(0, len(text), "", 0)], number)])
+    return checker.issues()

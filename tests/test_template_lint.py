@@ -310,3 +310,13 @@ def test_files_that_are_not_templates(tmp_path):
 def test_the_bundled_templates_are_clean():
     templates = load_templates()
     assert {n: [i.message for i in t.issues] for n, t in templates.items()} == {n: [] for n in templates}
+
+
+def test_the_default_texts_of_the_toml_are_checked(tmp_path):
+    (tmp_path / "标准报告.toml").write_text('["默认文字"]\n"财务管理" = "{{ 单位简称 }}财务管理制度健全。"\n'
+                                        '"存在问题" = "{{ 栏目.偏差原因 }}{{ 单位简称|大写 }}"\n', encoding="utf-8")
+    found = issues(tmp_path, para("{%p for 段 in 栏目.财务管理 %}") + para("{{ 段 }}") + para("{%p endfor %}"))
+    assert [(c, m.split("：")[0]) for c, m in found] == [
+        ("template-variable-unknown", "标准报告.toml 中“存在问题”的默认文字“{{ 栏目.偏差原因 }}{{ 单…”"),
+        ("template-filter-unknown", "标准报告.toml 中“存在问题”的默认文字“{{ 栏目.偏差原因 }}{{ 单…”"),
+    ]
