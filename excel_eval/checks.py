@@ -8,13 +8,14 @@ from collections import defaultdict
 from .metrics import totals_by_project
 from .problems import Problems
 from .schema import BUDGET, DISBURSEMENTS, INDICATORS, NARRATIVE, PROJECT_TYPES, PROJECTS, default_template
-SCORECARD_TEMPLATE = "绩效自评表"  # scorecard.TEMPLATE_NAME
+from .scorecard import TEMPLATE_NAME as SCORECARD_TEMPLATE
 from .workbook import ROW, WorkbookData
 
 
 def validate(data: WorkbookData, templates: dict, problems: Problems) -> None:
     """Check the workbook that `read_workbook` produced. `templates` maps a template name to an object with
-    `sections`, `defaults`, `optional` and `required_sections` (render.ReportTemplate)."""
+    `sections`, `defaults`, `optional`, `required_sections` and the template check's `issues`
+    (render.ReportTemplate)."""
     _check_templates(templates, templates_in_use(data), problems)
     if PROJECTS.name not in data.tables:
         return  # the reader has reported the missing sheet or columns

@@ -71,7 +71,8 @@ def _workbook_option(function):
 
 def _templates_option(function):
     return click.option("--templates", "templates_dir", type=click.Path(file_okay=False, path_type=Path),
-                        help="自定义模板所在的文件夹（其中的模板与内置模板同名时优先使用）。")(function)
+                        help="自定义模板所在的文件夹（其中的模板与内置模板同名时优先使用）；不写时使用工作簿旁边"
+                             "（或程序文件夹中）名为“模板”的文件夹。")(function)
 
 
 def _output_option(function):

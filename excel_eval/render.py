@@ -70,7 +70,8 @@ VARIABLES = {
 
 # What the lists and tables among VARIABLES hold: a dict of named fields, [fields] for a list, the key "*" for
 # fields of any name (template_lint.describe). `excel-eval templates` lists them; the template check accepts
-# only these names. A variable of VARIABLES that is not here is a single value.
+# only these names. A variable of VARIABLES that is not here is a single value; an entry here describes a
+# variable only once VARIABLES has it.
 FIELDS = {
     "资金来源": [{"名称": "资金来源", "申报数": "元", "批复数": "元", "全年预算数": "元", "到位数": "元",
               "支出数": "元"}],
@@ -82,6 +83,8 @@ FIELDS = {
               "分值": "数字，如 20", "得分": "数字，最多两位小数，如 18.57", "偏差原因": "文字",
               "计算说明": "得分是怎样算出的，如“7126件 ≥ 7000件，满分 15”"}],
     SECTIONS: {template_lint.ANY: ["一段文字"]},
+    # The ready-made sentences (句子.资金到位, 句子.资金使用, …): any name until their names are listed here.
+    "句子": {template_lint.ANY: "一句话"},
 }
 
 # Names a user may guess, and the variable or format meant (offered as “您是否要写 …？”).
@@ -175,7 +178,7 @@ def load_template(path: Path) -> ReportTemplate:
         template.defaults = {k: str(v) for k, v in spec.get("默认文字", {}).items()}
         template.optional = {k: str(v) for k, v in spec.get("选填栏目", {}).items()}
     variables, fields = _context_description(template.purpose)
-    shapes = template_lint.describe({**variables, **fields})
+    shapes = template_lint.describe({name: fields.get(name, text) for name, text in variables.items()})
     result = template_lint.lint_docx(path, shapes, make_environment(), formats.FILTERS, HINTS)
     defaults = {f"中“{key}”的默认文字": text for key, text in template.defaults.items()}
     template.issues += template_lint.lint_texts(  # defaults render before the sections exist: no 栏目 there

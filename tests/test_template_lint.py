@@ -320,3 +320,18 @@ def test_the_default_texts_of_the_toml_are_checked(tmp_path):
         ("template-variable-unknown", "标准报告.toml 中“存在问题”的默认文字“{{ 栏目.偏差原因 }}{{ 单…”"),
         ("template-filter-unknown", "标准报告.toml 中“存在问题”的默认文字“{{ 栏目.偏差原因 }}{{ 单…”"),
     ]
+
+
+def test_a_variable_is_checked_as_the_context_description_says(tmp_path, monkeypatch):
+    """A key added to the context (句子, the ready-made sentences) is known once VARIABLES lists it, and its
+    names are checked once FIELDS describes them."""
+    from excel_eval import render
+
+    body = para("{{ 句子.资金到位 }}{{ 句子.资金到未 }}")
+    assert codes(tmp_path, body) == ["template-variable-unknown"] * 2
+    monkeypatch.setitem(render.VARIABLES, "句子", "现成的句子")
+    assert codes(tmp_path, body) == []  # FIELDS accepts any name of 句子 until they are listed
+    monkeypatch.setitem(render.FIELDS, "句子", {"资金到位": "一句话", "资金使用": "一句话"})
+    found = issues(tmp_path, body)
+    assert [c for c, _ in found] == ["template-attribute-unknown"]
+    assert "“资金到未”不是“句子”中的项，报告中这里会是空白。您是否要写 资金到位？“句子”中的项有：资金到位、资金使用。" in found[0][1]
