@@ -26,7 +26,6 @@ import copy
 import io
 import posixpath
 import re
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -235,11 +234,3 @@ def render_with_docxtpl(source: Path | bytes, context: dict, env: Environment, o
     document.save(out)
     return out
 
-
-def member_bytes(member: zipraw.RawMember) -> bytes:
-    """A member's uncompressed content."""
-    if member.data is not None:
-        return member.data
-    if member.method == 0:
-        return member.raw
-    return zlib.decompress(member.raw, -15)

@@ -159,8 +159,9 @@ class _Numbers:
 
 
 def read_places(path: Path) -> tuple[list[list[Place]], str | None]:
-    """The places of each part docxtpl renders (a list per part, in order), then those of the parts it does not
-    render; or a Chinese reason why the file cannot be read."""
+    """The places of each part a user types into (a list per part: the main document, then its headers, footers,
+    notes and comments; `Place.rendered` tells those docxtpl renders), or a Chinese reason why the file cannot
+    be read."""
     try:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
@@ -222,6 +223,8 @@ def _part_places(root, kind: str, part_label: str, numbers: _Numbers, counter: l
             tr = container.getparent()
             cell = (numbers.tables.get(tr.getparent(), 0), numbers.rows.get(tr, 0), numbers.cells.get(container, 0))
             label = f"第{cell[0]}个表格第{cell[1]}行第{cell[2]}列"
+            if kind != "document":
+                label = f"{part_label}中的{label}"
         elif container is not None and notes:
             number = note_numbers.setdefault(container, len(note_numbers) + 1)
             label = f"第{number}个{part_label}"
@@ -313,6 +316,12 @@ class Tag:
         """The statement of a {% %} tag: if, for, endif …"""
         match = re.match(r"[-+]?\s*(\w+)", self.body)
         return match.group(1) if match else ""
+
+    @property
+    def rest(self) -> str:
+        """What follows the statement, as Jinja reads it: curly quotes straight, without - or + for whitespace."""
+        body = _clean(self.body).strip().lstrip("-+").strip()
+        return body[len(self.word):].rstrip("-+").strip()
 
 
 _CLOSERS = {"{{": "}}", "{%": "%}", "{#": "#}"}
@@ -459,7 +468,7 @@ class Checker:
             if not place.rendered:
                 for tag in found:
                     self.say("template-tag-not-rendered", place, tag.text,
-                             f"标签“{_short(tag.text)}”写在{place.label[-2:]}中，程序不会替换这里的标签，"
+                             f"标签“{_short(tag.text)}”写在{place.label}中，程序不会替换这里的标签，"
                              "报告中会原样出现。请把它移到正文、页眉、页脚或脚注中。")
                 continue
             tags += found
@@ -515,7 +524,7 @@ class Checker:
                      f"{{{{ 来源.名称 }}}}），或用 {{%tr for 项 in … %}} 逐行列出。")
 
     def _statement(self, tag: Tag, word: str) -> None:
-        rest = _clean(tag.body).strip().lstrip("-+").strip()[len(word):].rstrip("-+").strip()
+        rest = tag.rest
         if word in ("colspan", "cellbg"):
             template = self._parse(tag, "{{ " + rest + " }}") if rest else self._incomplete(tag, word)
             if template is not None:
@@ -539,9 +548,9 @@ class Checker:
     # ------------------------------------------------------------------ blocks
 
     def _open(self, tag: Tag, word: str) -> None:
-        rest = _clean(tag.body).strip().lstrip("-+").strip()[len(word):].rstrip("-+")
+        rest = tag.rest
         source = f"{{% {word} {rest} %}}{{% end{word} %}}"
-        template = self._parse(tag, source) if rest.strip() else self._syntax(tag, _EMPTY[word])
+        template = self._parse(tag, source) if rest else self._syntax(tag, _EMPTY[word])
         block = _Block(word, tag)
         if template is not None:
             node = template.body[0]
@@ -569,18 +578,16 @@ class Checker:
             return
         self._check_pair(block.tag, tag)
         if word == "elif":
-            rest = _clean(tag.body).strip().lstrip("-+").strip()[4:].rstrip("-+")
-            template = self._parse(tag, f"{{% if {rest} %}}{{% endif %}}") if rest.strip() else self._syntax(
+            template = self._parse(tag, f"{{% if {tag.rest} %}}{{% endif %}}") if tag.rest else self._syntax(
                 tag, _EMPTY["if"])
             if template is not None:
                 self._expression(tag, template.body[0].test)
-        elif _clean(tag.body).strip().lstrip("-+").strip()[4:].rstrip("-+").strip():
+        elif tag.rest:
             self._syntax(tag, "“else”后面不能再写别的内容")
 
     def _close(self, tag: Tag, word: str) -> None:
         wanted = _ENDS[word]
-        rest = _clean(tag.body).strip().lstrip("-+").strip()[len(word):].rstrip("-+").strip()
-        if rest:
+        if tag.rest:
             self._syntax(tag, f"“{word}”后面不能再写别的内容")
         if not any(b.word == wanted for b in self.stack):
             self.say("template-block-unopened", tag.place, tag.text,
@@ -676,7 +683,7 @@ class Checker:
             return
         if word == "vm" and not any(b.word == "for" for b in self.stack):
             self.say("template-tag-misplaced", place, tag.text,
-                     "{% vm %} 用于 {%tr for … %} 循环中的单元格，把各行中文字相同的这一列上下合并。请把它放在循环的行中。")
+                     "{% vm %} 用于 {%tr for … %} 循环出的行，把各行的这一格上下合并为一格（只保留第一行的文字）。请把它放在循环的行中。")
         if word == "hm" and not any(b.word == "for" and b.tag.level == "tc" for b in self.stack):
             self.say("template-tag-misplaced", place, tag.text,
                      "{% hm %} 用于 {%tc for … %} 循环中的单元格，把循环出的各列合并为一格。请把它放在循环的单元格中。")
