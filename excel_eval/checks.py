@@ -207,7 +207,7 @@ def _check_sections(data: WorkbookData, templates: dict, problems: Problems) -> 
             problems.warning(
                 "section-unused",
                 f"栏目“{section}”在项目“{pid}”使用的模板“{template.name}”中没有用到，这段文字不会出现在报告中。"
-                f"该模板的栏目有：{'、'.join(template.sections)}。",
+                f"该模板的栏目有：{'、'.join(template.sections) or '（无）'}。",
                 sheet=narrative.title, cell=narrative.cell("栏目", row), value=section,
             )
     for pid, row in zip(projects.frame["项目编号"], projects.frame[ROW]):

@@ -762,7 +762,8 @@ class Checker:
             return self._filter(tag, node)
         if isinstance(node, nodes.Test):
             if node.name not in self.env.tests:
-                self._unknown(tag, "template-test-unknown", "判断", node.name, sorted(self.env.tests))
+                named = [t for t in sorted(self.env.tests) if t.isidentifier()]
+                self._unknown(tag, "template-test-unknown", "判断", node.name, named)
             self._children(tag, node)
             return Text()
         if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr):
@@ -831,7 +832,7 @@ class Checker:
         near = self.hints.get(name) if self.hints.get(name) in valid else None
         suggestion = f"您是否要写 {near}？" if near else _nearest(name, valid)
         listed = "、".join(valid) if valid else "（无）"
-        blank = "，报告中这里会是空白" if code != "template-filter-unknown" else ""
+        blank = "，报告中这里会是空白" if code in ("template-variable-unknown", "template-attribute-unknown") else ""
         among = f"“{owner}”中的{what}" if owner else f"可用的{what}"
         self.say(code, tag.place, tag.text,
                  f"“{_short(tag.text)}”中的“{name}”不是{among}{blank}。{suggestion}{among}有：{listed}{extra}。")
