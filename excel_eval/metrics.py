@@ -8,10 +8,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import pandas as pd
-
-from typing import TYPE_CHECKING
 
 from .schema import BUDGET, DISBURSEMENTS, NARRATIVE, PROJECTS
 from .workbook import ROW, WorkbookData
@@ -208,13 +207,11 @@ PAYMENT_FIELDS = {"date": "支付日期", "category": "支出类别", "source": 
 
 def _payments(frame: pd.DataFrame, ledger: pd.DataFrame) -> dict[str, list[dict]]:
     """项目编号 -> its payments in ledger order, as written (amounts as `ledger_rows` reads them, in fen)."""
-    columns = {key: frame[name].tolist() for key, name in PAYMENT_FIELDS.items()}
+    rows = list(zip(*(frame[name].tolist() for name in PAYMENT_FIELDS.values())))
     amounts = ledger["金额"].tolist()
     result: dict[str, list[dict]] = {}
     for pid, positions in frame.groupby("项目编号", sort=False).indices.items():
-        result[pid] = [{"date": columns["date"][i], "amount": int(amounts[i]), "category": columns["category"][i],
-                        "source": columns["source"][i], "voucher": columns["voucher"][i], "memo": columns["memo"][i]}
-                       for i in positions]
+        result[pid] = [{**dict(zip(PAYMENT_FIELDS, rows[i])), "amount": int(amounts[i])} for i in positions]
     return result
 
 
