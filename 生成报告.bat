@@ -94,6 +94,7 @@ rem ---- 3. The reports --------------------------------------------------------
 echo.
 echo 工作簿："%BOOK%"
 echo 报告将保存到："%OUT%"
+echo 自定义模板：工作簿旁边或本文件夹中名为“模板”的文件夹（templates 的副本，可在 Word 中修改）会被自动使用。
 echo.
 "%PY%" -m excel_eval run "%BOOK%" -o "%OUT%" --combined
 set "RC=%ERRORLEVEL%"

@@ -59,6 +59,8 @@ EXAMPLES = {
     "项目类型": "常规",
     "报告模板": "标准报告",
     "报告日期": "2022-05-10",
+    "主管部门": "攀枝花市仁和区人民政府办公室",
+    "实施单位": "攀枝花市仁和区信访局",
     "资金来源": "区本级资金",
     "申报数": "150,000.00",
     "批复数": "150,000.00",
@@ -160,6 +162,11 @@ def template_sections(templates: dict) -> list[str]:
     return sections
 
 
+def report_templates(templates: dict) -> tuple[str, ...]:
+    """The names a project can choose in 报告模板: the report templates, not the 自评表 (用途 = 自评表)."""
+    return tuple(name for name, t in templates.items() if getattr(t, "purpose", "报告") == "报告")
+
+
 def column_choices(column: Column, templates: dict) -> tuple[str, ...]:
     """The dropdown list of a column (empty when it has none)."""
     if column.choices:
@@ -167,7 +174,7 @@ def column_choices(column: Column, templates: dict) -> tuple[str, ...]:
     if column.alias == "section":
         return tuple(template_sections(templates))
     if column.alias == "template":
-        return tuple(templates)
+        return report_templates(templates)
     return ()
 
 
@@ -189,7 +196,7 @@ def describe(column: Column, templates: dict | None = None) -> str:
         parts.append(column.note)
     if column.alias == "template" and templates is not None:
         defaults = "，".join(f"{kind}项目用“{name}”" for kind, name in DEFAULT_TEMPLATES.items())
-        parts.append(f"可选：{'、'.join(templates)}（不填时{defaults}）")
+        parts.append(f"可选：{'、'.join(report_templates(templates))}（不填时{defaults}）")
     elif column.alias == "section":
         parts.append("各模板用到的栏目见“填表说明”")
     elif column.choices:
@@ -470,6 +477,8 @@ def _write_guide(ws, templates: dict, lists: dict) -> None:
         "报告保存在程序文件夹下的 output\\<工作簿名> 文件夹中，文件名为“项目编号_项目名称.docx”；"
         "“汇总”表写回本工作簿（工作簿正在 Excel 或 WPS 中打开时，另存到输出文件夹中）。",
         "命令行：excel-eval run 工作簿.xlsx -o 输出文件夹；只检查不生成：excel-eval check 工作簿.xlsx。",
+        "自己修改的模板：把 templates 文件夹复制一份，命名为“模板”，放在工作簿旁边（或程序文件夹中），"
+        "在 Word 或 WPS 中修改；程序会自动使用其中的模板，并在生成前检查模板中的每个标签。",
     ]
     for item in runs:
         g.para(f"· {item}")

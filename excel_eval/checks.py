@@ -10,11 +10,14 @@ from .metrics import totals_by_project
 from .problems import Problems
 from .schema import BUDGET, DISBURSEMENTS, INDICATORS, NARRATIVE, PROJECT_TYPES, PROJECTS, default_template
 from .reading import ROW, WorkbookData
+from .scorecard import TEMPLATE_NAME as SCORECARD_TEMPLATE
 
 
 def validate(data: WorkbookData, templates: dict, problems: Problems) -> None:
     """Check the workbook that `read_workbook` produced. `templates` maps a template name to an object with
-    `sections`, `defaults`, `optional` and `required_sections` (render.ReportTemplate)."""
+    `sections`, `defaults`, `optional`, `required_sections` and the template check's `issues`
+    (render.ReportTemplate)."""
+    _check_templates(templates, templates_in_use(data), problems)
     if PROJECTS.name not in data.tables:
         return  # the reader has reported the missing sheet or columns
     projects = data.tables[PROJECTS.name]
@@ -33,6 +36,31 @@ def validate(data: WorkbookData, templates: dict, problems: Problems) -> None:
         _check_wording(data, templates, problems)
     if NARRATIVE.name in data.tables:
         _check_sections(data, templates, problems)
+
+
+def templates_in_use(data: WorkbookData) -> set[str] | None:
+    """The templates this workbook needs: each project's report template, and the 自评表 when it has indicators
+    (None when the 项目 sheet cannot be read: then every template counts)."""
+    if PROJECTS.name not in data.tables:
+        return None
+    frame = data.tables[PROJECTS.name].frame
+    used = {name or default_template(kind) for name, kind in zip(frame["报告模板"], frame["项目类型"])}
+    indicators = data.tables.get(INDICATORS.name)
+    if indicators is not None and not indicators.frame.empty:
+        used.add(SCORECARD_TEMPLATE)
+    return used
+
+
+def _check_templates(templates: dict, used: set[str] | None, problems: Problems) -> None:
+    """What the template check found (each template's `issues`): errors for a template the workbook uses (all of
+    them when `used` is None), warnings for the others, which stop nothing but would if used."""
+    for name, template in templates.items():
+        for issue in getattr(template, "issues", []):
+            if used is None or name in used:
+                problems.error(issue.code, issue.message, value=issue.value)
+            else:
+                problems.warning(issue.code, f"{issue.message}（没有项目使用这个模板，本次不影响生成报告。）",
+                                 value=issue.value)
 
 
 def _check_project_ids(data: WorkbookData, problems: Problems) -> set[str]:
@@ -174,6 +202,7 @@ def _check_dates(data: WorkbookData, problems: Problems) -> None:
 def _check_sections(data: WorkbookData, templates: dict, problems: Problems) -> None:
     if not templates:
         return
+    scorecard_sections = set(getattr(templates.get(SCORECARD_TEMPLATE), "sections", []))
     templates = {n: t for n, t in templates.items() if getattr(t, "purpose", "报告") == "报告"}
     projects = data.tables[PROJECTS.name]
     narrative = data.tables[NARRATIVE.name]
@@ -185,21 +214,13 @@ def _check_sections(data: WorkbookData, templates: dict, problems: Problems) -> 
             continue
         filled[pid].add(section.strip())
         template = templates.get(names.get(pid, ""))
-        if template is not None and section.strip() not in template.sections:
+        if template is not None and section.strip() not in template.sections and \
+                section.strip() not in scorecard_sections:
             problems.warning(
                 "section-unused",
                 f"栏目“{section}”在项目“{pid}”使用的模板“{template.name}”中没有用到，这段文字不会出现在报告中。"
-                f"该模板的栏目有：{'、'.join(template.sections)}。",
+                f"该模板的栏目有：{'、'.join(template.sections) or '（无）'}。",
                 sheet=narrative.title, cell=narrative.cell("栏目", row), value=section,
-            )
-    for name in dict.fromkeys(names.values()):
-        template = templates.get(name)
-        for variable in getattr(template, "unknown_variables", []):
-            problems.warning(
-                "template-variable-unknown",
-                f"模板“{name}”中的 {{{{ {variable} }}}} 不是可用的变量，报告中这里会是空白。请改正拼写"
-                "（可用的变量见 excel-eval templates），或删除它。",
-                value=variable,
             )
     for pid, row in zip(projects.frame["项目编号"], projects.frame[ROW]):
         template = templates.get(names.get(pid, ""))

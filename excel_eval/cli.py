@@ -15,7 +15,7 @@ from .files.errors import FileProblem, describe
 from .pipeline import check, run
 from .problems import Problems, UsageError, WorkbookError
 from .formats import FILTER_HELP, FILTERS
-from .render import VARIABLES, TemplateProblem, load_templates
+from .render import FIELDS, VARIABLES, TemplateProblem, load_templates, template_folder
 from .resources import sample_workbook
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
@@ -89,7 +89,8 @@ def _workbook_option(function):
 
 def _templates_option(function):
     return click.option("--templates", "templates_dir", type=click.Path(file_okay=False, path_type=Path),
-                        help="自定义模板所在的文件夹（其中的模板与内置模板同名时优先使用）。")(function)
+                        help="自定义模板所在的文件夹（其中的模板与内置模板同名时优先使用）；不写时使用工作簿旁边"
+                             "（或程序文件夹中）名为“模板”的文件夹。")(function)
 
 
 def _output_option(function):
@@ -182,7 +183,10 @@ def new_command(path: Path, templates_dir: Path | None, force: bool, debug: bool
     """新建一个空白的标准填报工作簿（含填表说明、下拉选项和各表表头），默认文件名为“绩效自评填报表.xlsx”。"""
     _setup_logging(debug, quiet=False)
     try:
-        written = write_blank_workbook(path, load_templates(templates_dir), overwrite=force)
+        templates = load_templates(template_folder(templates_dir, path))
+        for issue in (i for t in templates.values() for i in t.issues):
+            click.echo(f"[警告] {issue.message}", err=True)
+        written = write_blank_workbook(path, templates, overwrite=force)
     except Exception as exc:
         sys.exit(_fail(exc, debug))
     click.echo(f"已新建空白工作簿：{written}。请按其中“填表说明”工作表填写，然后运行 excel-eval run {written.name}")
@@ -212,41 +216,71 @@ def check_command(workbook: Path, templates_dir: Path | None, debug: bool) -> No
 @main.command("templates", context_settings=CONTEXT)
 @_templates_option
 def templates_command(templates_dir: Path | None) -> None:
-    """列出可用的报告模板，以及每个模板使用的变量、格式和文字说明栏目。"""
+    """列出可用的模板，以及每个模板使用的变量、格式和文字说明栏目，并检查模板中的标签。模板有错误时退出码为 1。"""
     try:
-        templates = load_templates(templates_dir)
-    except TemplateProblem as exc:
+        templates = load_templates(template_folder(templates_dir))
+    except UsageError as exc:
         click.echo(f"错误：{exc}", err=True)
         sys.exit(EXIT_USAGE)
     for template in templates.values():
-        click.echo(f"【{template.name}】 {template.path}")
-        if template.description:
-            click.echo(f"  说明：{template.description}")
-        if template.project_type:
-            click.echo(f"  默认用于项目类型：{template.project_type}")
-        if template.purpose != "报告":
-            click.echo(f"  用途：{template.purpose}（为每个填写了绩效指标的项目另生成一份，不作为报告模板）")
-        click.echo(f"  变量：{'、'.join(v for v in template.variables if v != '栏目') or '（无）'}")
-        click.echo(f"  格式：{'、'.join(f for f in template.filters if f in FILTERS) or '（无）'}")
-        if template.unknown_variables:
-            click.echo(f"  注意，无法识别的变量：{'、'.join(template.unknown_variables)}")
-        if template.sections:
-            click.echo("  栏目（文字说明表的“栏目”列）：")
-        for section in template.sections:
-            if section in template.defaults:
-                kind = f"有默认文字：{_shorten(template.defaults[section])}"
-            elif section in template.optional:
-                kind = "选填"
-            else:
-                kind = "必填"
-            click.echo(f"    {section}  —  {kind}")
-        click.echo("")
+        _describe_template(template)
     click.echo("可用的格式：")
     for text in FILTER_HELP.values():
         click.echo(f"  {text}")
-    click.echo("可用的变量：")
-    for name, text in VARIABLES.items():
+    click.echo("报告模板可用的变量：")
+    _list_variables(VARIABLES, FIELDS)
+    from .scorecard import FIELDS as SCORECARD_FIELDS, VARIABLES as SCORECARD_VARIABLES
+
+    click.echo("绩效自评表模板可用的变量：")
+    _list_variables(SCORECARD_VARIABLES, SCORECARD_FIELDS)
+    issues = [issue for template in templates.values() for issue in template.issues]
+    for issue in issues:
+        click.echo(f"[错误] {issue.message}", err=True)
+    if issues:
+        click.echo(f"模板检查：{len(issues)} 个错误。请按提示修改模板后再生成报告。", err=True)
+        sys.exit(EXIT_PROBLEMS)
+    click.echo("模板检查：没有发现错误。")
+
+
+def _describe_template(template) -> None:
+    click.echo(f"【{template.name}】 {template.path}")
+    if template.description:
+        click.echo(f"  说明：{template.description}")
+    if template.project_type:
+        click.echo(f"  默认用于项目类型：{template.project_type}")
+    if template.purpose != "报告":
+        click.echo(f"  用途：{template.purpose}（为每个填写了绩效指标的项目另生成一份，不作为报告模板）")
+    click.echo(f"  变量：{'、'.join(v for v in template.variables if v != '栏目') or '（无）'}")
+    click.echo(f"  格式：{'、'.join(f for f in template.filters if f in FILTERS) or '（无）'}")
+    if template.sections:
+        click.echo("  栏目（文字说明表的“栏目”列）：")
+    for section in template.sections:
+        if section in template.defaults:
+            kind = f"有默认文字：{_shorten(template.defaults[section])}"
+        elif section in template.optional:
+            kind = f"选填：{template.optional[section]}" if template.purpose != "报告" else "选填"
+        else:
+            kind = "必填"
+        click.echo(f"    {section}  —  {kind}")
+    click.echo("")
+
+
+def _list_variables(variables: dict, fields: dict) -> None:
+    """Each variable with what it holds; for a list or a table, the names of its fields."""
+    for name, text in variables.items():
         click.echo(f"  {name}：{text}")
+        nested = fields.get(name)
+        items = nested[0] if isinstance(nested, list) and nested and isinstance(nested[0], dict) else nested
+        if isinstance(items, dict) and "*" not in items:
+            lead = "每项有" if isinstance(nested, list) else "其中有"
+            parts = [f"{key}（{_field_text(value)}）" for key, value in items.items()]
+            click.echo(f"      {lead}：{'、'.join(parts)}")
+
+
+def _field_text(value) -> str:
+    if isinstance(value, dict):
+        return "其中有 " + "、".join(value)
+    return str(value)
 
 
 def _separate_summary_line(summary) -> str:

@@ -1,32 +1,121 @@
 """docxtpl templates compiled once, rendered many times.
 
 Plain docxtpl loads the template, parses every part, renders and saves the whole package again for each
-report (about 40 ms). Here each template's parts with tags are prepared with docxtpl's own `patch_xml` and
-compiled by Jinja once; each report renders only those parts, and its .docx is written with every other
-member copied as raw compressed bytes (about 2 ms). docxtpl's full render stays the reference
-(`render_with_docxtpl`), and a test compares the two documents' XML.
+report (about 30 ms). Here each part that docxtpl renders is prepared once, as docxtpl prepares it: its XML
+as python-docx serializes it (so entities such as LibreOffice's `&quot;` are plain characters), cleaned by
+docxtpl's own `patch_xml` and compiled by Jinja. Each report then renders only those parts, applies docxtpl's
+own post-processing (`resolve_listing`, and for the main document `fix_tables`, which rebuilds a table's grid
+after `{%tc %}`, `{% hm %}`, `{% colspan %}` or `{#tc #}`, and `fix_docpr_ids`, which renumbers pictures
+repeated by a loop), and is written with every other member copied as raw compressed bytes (about 2 ms).
 
-This relies on docxtpl internals (`patch_xml`, `resolve_listing`, the newline trick of `render_xml_part`),
-pinned in pyproject.toml and checked by tests/test_docx_render.py.
+The parts are the ones docxtpl renders, found through the package's relationships: the main document (which
+Word Online names `word/document2.xml`), its headers and footers, and the footnotes. A part without tags
+once docxtpl has joined its runs is rendered once, at compile time. docxtpl's full render stays the
+reference (`render_with_docxtpl`), used for the one case the compiled path does not cover (tags in the core
+document properties); tests/test_docx_render.py compares the two on a template for each feature.
+
+Two deliberate differences, both where docxtpl would give a broken or unsafe result: a part whose rendered
+XML is not well-formed raises `RenderedXmlInvalid` (docxtpl silently drops what its recovering parser cannot
+read), and footnotes are cleaned like the other parts and rendered once (docxtpl renders its raw XML, once
+per section).
 """
 
 from __future__ import annotations
 
+import copy
 import io
+import posixpath
 import re
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.opc.oxml import serialize_part_xml
+from docx.oxml.parser import parse_xml
 from docxtpl import DocxTemplate
 from jinja2 import Environment
+from lxml import etree
 
 from . import signoff, zipraw
 
 _TAG = re.compile(r"\{[{%#]")
-_BODY_OPEN = re.compile(r"<w:body(?:\s[^>]*)?>")
-_TEMPLATE_PARTS = re.compile(r"^word/(document|header\d*|footer\d*)\.xml$")
-# Tags that need docxtpl's post-processing of the whole tree (tables built by cell loops, images, sub-documents):
-# a template that uses them renders through docxtpl itself.
-_NEEDS_DOCXTPL = ("{%tc", "{% tc", "{{r ", "{{ r ", "InlineImage", "subdoc")
+_LISTING = re.compile("[\t\a\n\f]")  # the characters docxtpl's resolve_listing turns into tabs, breaks, paragraphs
+FOOTNOTES_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
+# The core properties docxtpl renders (DocxTemplate.render_properties).
+CORE_PROPERTIES = ("author", "comments", "identifier", "language", "subject", "title")
+_BODY_MARK = "excel-eval-body"
+_STRICT = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+
+# Relationship types from the main document to the parts a user sees and types tags into.
+PART_KINDS = {RT.HEADER: "header", RT.FOOTER: "footer", RT.FOOTNOTES: "footnotes", RT.ENDNOTES: "endnotes",
+              RT.COMMENTS: "comments"}
+
+
+class RenderedXmlInvalid(Exception):
+    """A part's rendered XML is not well-formed (tags that cut through the document's structure)."""
+
+    def __init__(self, part: str, detail: str):
+        super().__init__(f"{part}: {detail}")
+        self.part = part
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The package: which member is which part
+
+
+@dataclass(frozen=True)
+class PartRef:
+    name: str  # zip member name, e.g. word/document2.xml
+    kind: str  # document, header, footer, footnotes, endnotes, comments
+    rel_id: str = ""  # the relationship id from the main document ("" for the main document itself)
+
+
+def _rels_name(part: str) -> str:
+    folder, base = posixpath.split(part)
+    return posixpath.join(folder, "_rels", base + ".rels")
+
+
+def _targets(rels_xml: bytes | None, source: str) -> list[tuple[str, str, str]]:
+    """(type, member name, id) of each internal relationship in a .rels part."""
+    if not rels_xml:
+        return []
+    root = etree.fromstring(rels_xml, _STRICT)
+    found = []
+    for rel in root:
+        if rel.get("TargetMode") == "External" or rel.get("Target") is None:
+            continue
+        target = rel.get("Target")
+        name = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
+            posixpath.join(posixpath.dirname(source), target))
+        found.append((rel.get("Type", ""), name, rel.get("Id", "")))
+    return found
+
+
+def package_parts(read: Callable[[str], bytes | None]) -> list[PartRef]:
+    """The main document and the parts it relates to (headers, footers, footnotes, endnotes, comments), found
+    through the package's relationships. `read(name)` gives a member's bytes, or None when it is absent."""
+    main = next((name for kind, name, _ in _targets(read("_rels/.rels"), "") if kind == RT.OFFICE_DOCUMENT), None)
+    if main is None or read(main) is None:
+        return []
+    parts = [PartRef(main, "document")]
+    for kind, name, rel_id in _targets(read(_rels_name(main)), main):
+        if kind in PART_KINDS and read(name) is not None:
+            parts.append(PartRef(name, PART_KINDS[kind], rel_id))
+    return parts
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The compiled template
+
+
+@dataclass
+class _Part:
+    """One part docxtpl renders: a compiled Jinja template, or (no tags) its output computed once."""
+
+    template: object | None
+    finish: Callable[[str], bytes]
+    constant: bytes | None = None
 
 
 class CompiledDocx:
@@ -36,46 +125,74 @@ class CompiledDocx:
         self.source = source.read_bytes() if isinstance(source, Path) else source
         self.env = env
         self._members, self._comment = zipraw.read_members(io.BytesIO(self.source))
-        self._docxtpl = DocxTemplate(io.BytesIO(self.source))  # for its patch_xml and resolve_listing
-        self._parts: dict[str, tuple[str, object, str]] = {}  # part -> (prefix, compiled template, suffix)
-        self.fast = True
-        styles = [m for m in self._members if m.name == "word/styles.xml"]
-        self._signoff = signoff.read_style(_read(styles[0])) if styles else None  # layout: 落款 indents
-        with_tags = []
-        for member in self._members:
-            if not _TEMPLATE_PARTS.match(member.name):
-                continue
-            xml = _read(member).decode("utf-8")
-            if not _TAG.search(xml):
-                continue
-            with_tags.append(member.name)
-            if any(marker in xml for marker in _NEEDS_DOCXTPL):
-                self.fast = False
-            prefix, inner, suffix = _split_body(xml) if member.name == "word/document.xml" else ("", xml, "")
-            self._parts[member.name] = (prefix, self._compile(inner), suffix)
-        for member in self._members:  # tags elsewhere (core properties, footnotes): let docxtpl do it all
-            if member.name in ("docProps/core.xml", "word/footnotes.xml") and _TAG.search(_read(member).decode("utf-8", "replace")):
-                self.fast = False
+        self._docxtpl = DocxTemplate(io.BytesIO(self.source))  # its cleaning and fixes, on python-docx's parts
+        self._docxtpl.init_docx()
+        self._parts: dict[str, _Part] = {}
+        names = {m.name for m in self._members}
+        document = self._docxtpl.docx
+        self.fast = not any(_TAG.search(getattr(document.core_properties, p) or "") for p in CORE_PROPERTIES)
+        self._add(document.part, self._docxtpl.patch_xml(self._docxtpl.get_xml()), self._document_finish())
+        for rel in document.part.rels.values():
+            if rel.reltype in (RT.HEADER, RT.FOOTER) and not rel.is_external and rel.target_part.blob:
+                part = rel.target_part
+                self._add(part, self._docxtpl.patch_xml(self._docxtpl.get_part_xml(part)), _reparsed(part))
+        for part in document.part.package.iter_parts():
+            if part.content_type == FOOTNOTES_TYPE:
+                xml = etree.tostring(etree.fromstring(part.blob, _STRICT), encoding="unicode")
+                self._add(part, self._docxtpl.patch_xml(xml), _checked(part))
+        if not set(self._parts) <= names:
+            self.fast = False  # part names that are not plain member names: let docxtpl write the package
 
-    def _compile(self, xml: str):
-        patched = self._docxtpl.patch_xml(xml)
+    def _add(self, part, patched: str, finish: Callable[[str], bytes]) -> None:
         # As docxtpl's render_xml_part: one paragraph per line, so that {%p %} tags work on whole lines.
-        patched = re.sub(r"<w:p([ >])", r"\n<w:p\1", patched)
-        return self.env.from_string(patched)
+        template = self.env.from_string(re.sub(r"<w:p([ >])", r"\n<w:p\1", patched))
+        entry = _Part(template, finish)
+        if not _TAG.search(patched):
+            entry = _Part(None, finish, self._finish(entry, {}))
+        self._parts[str(part.partname).lstrip("/")] = entry
+
+    def _document_finish(self) -> Callable[[str], bytes]:
+        """The main part: the rendered body in the document as python-docx serializes it, after docxtpl's
+        table-grid and picture-id fixes."""
+        root = copy.deepcopy(self._docxtpl.docx.element)
+        root.replace(root.body, etree.Comment(_BODY_MARK))
+        prefix, suffix = serialize_part_xml(root).decode("utf-8").split(f"<!--{_BODY_MARK}-->")
+        name = str(self._docxtpl.docx.part.partname).lstrip("/")
+
+        style = _signoff_style(self._docxtpl.docx)  # layout: the 落款's indents
+
+        def finish(body: str) -> bytes:
+            try:
+                tree = etree.fromstring(body, _STRICT)
+            except etree.XMLSyntaxError as exc:
+                raise RenderedXmlInvalid(name, str(exc)) from exc
+            if "<w:tbl" in body:
+                tree = self._docxtpl.fix_tables(body)
+            if "docPr" in body:
+                self._docxtpl.docx_ids_index = 1000  # as docxtpl's render_init, once per report
+                self._docxtpl.fix_docpr_ids(tree)
+            fit = style is not None and f'w:val="{signoff.NAME_STYLE}"' in body
+            if fit:  # layout: the 落款's indents depend on its rendered text
+                signoff.fit(tree, style)
+            if "<w:tbl" in body or "docPr" in body or fit:
+                body = etree.tostring(tree, encoding="unicode")
+            return (prefix + body + suffix).encode("utf-8")
+
+        return finish
+
+    def _finish(self, part: _Part, context: dict) -> bytes:
+        xml = part.template.render(context)
+        # docxtpl's render_xml_part after rendering: undo the line trick, unescape {_{ … }_}, resolve \n \t \a \f.
+        xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
+        xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
+        if _LISTING.search(xml):  # else resolve_listing changes nothing (and costs a regex per paragraph and run)
+            xml = self._docxtpl.resolve_listing(xml)
+        return part.finish(xml)
 
     def render_parts(self, context: dict) -> dict[str, bytes]:
-        """The rendered XML of every part that holds tags."""
-        rendered = {}
-        for name, (prefix, template, suffix) in self._parts.items():
-            xml = template.render(context)
-            xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
-            xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
-            xml = self._docxtpl.resolve_listing(xml)
-            if name == "word/document.xml":  # layout: the 落款's indents depend on its text
-                xml = signoff.fit_document_xml(prefix + xml + suffix, self._signoff)
-                prefix = suffix = ""
-            rendered[name] = (prefix + xml + suffix).encode("utf-8")
-        return rendered
+        """The rendered XML of every part docxtpl renders, by member name."""
+        return {name: part.constant if part.template is None else self._finish(part, context)
+                for name, part in self._parts.items()}
 
     def write(self, context: dict, out: Path) -> Path:
         if not self.fast:
@@ -87,32 +204,50 @@ class CompiledDocx:
         return out
 
 
+def _reparsed(part) -> Callable[[str], bytes]:
+    """Headers and footers: docxtpl loads the rendered XML as a new python-docx part, which saves it again."""
+    name = str(part.partname).lstrip("/")
+
+    def finish(xml: str) -> bytes:
+        try:
+            return serialize_part_xml(parse_xml(xml.encode("utf-8")))
+        except etree.XMLSyntaxError as exc:
+            raise RenderedXmlInvalid(name, str(exc)) from exc
+
+    return finish
+
+
+def _checked(part) -> Callable[[str], bytes]:
+    """Footnotes: docxtpl stores the rendered XML as it is."""
+    name = str(part.partname).lstrip("/")
+
+    def finish(xml: str) -> bytes:
+        try:
+            etree.fromstring(xml, _STRICT)
+        except etree.XMLSyntaxError as exc:
+            raise RenderedXmlInvalid(name, str(exc)) from exc
+        return xml.encode("utf-8")
+
+    return finish
+
+
+def _signoff_style(document):
+    """The 落款 metrics of a python-docx Document's styles part, None when it has none (python-docx's
+    `document.styles` would add a styles part to a package without one)."""
+    for rel in document.part.rels.values():
+        if rel.reltype == RT.STYLES and not rel.is_external:
+            return signoff.read_style(rel.target_part.blob)
+    return None
+
+
 def render_with_docxtpl(source: Path | bytes, context: dict, env: Environment, out: Path) -> Path:
     """The reference: docxtpl's own load, render and save."""
     data = source.read_bytes() if isinstance(source, Path) else source
     document = DocxTemplate(io.BytesIO(data))
     document.render(context, jinja_env=env, autoescape=True)
-    style = signoff.read_style(document.docx.styles.element.xml.encode("utf-8"))  # layout: 落款 indents
+    style = _signoff_style(document.docx)  # layout: the 落款's indents
     if style is not None:
         signoff.fit(document.docx.element.body, style)
     document.save(out)
     return out
 
-
-def _read(member: zipraw.RawMember) -> bytes:
-    import zlib
-
-    if member.data is not None:
-        return member.data
-    if member.method == 0:
-        return member.raw
-    return zlib.decompress(member.raw, -15)
-
-
-def _split_body(xml: str) -> tuple[str, str, str]:
-    """document.xml as (…<w:body>, the body's content, </w:body>…): docxtpl renders the body only."""
-    opening = _BODY_OPEN.search(xml)
-    closing = xml.rfind("</w:body>")
-    if opening is None or closing < 0:
-        raise ValueError("word/document.xml has no <w:body>")
-    return xml[:opening.end()], xml[opening.end():closing], xml[closing:]

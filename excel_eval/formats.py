@@ -36,6 +36,7 @@ __all__ = [
     "money_text",
     "wan_yuan",
     "yuan",
+    "thousands",
     "percent",
     "rmb_upper",
     "chinese_date",
@@ -133,6 +134,15 @@ def yuan(v, digits: int = 2) -> str:
     if _missing(v):
         return ""
     return _plain(_to_decimal(v), _check_digits(digits)) + "元"
+
+
+def thousands(v, digits: int = 2) -> str:
+    """千分位: an amount as a ledger writes it, with thousands separators and ``digits`` decimals, no unit
+    ('1,600,000.00'), for the cells of a table headed 金额（元）."""
+    if _missing(v):
+        return ""
+    rounded = _round(_to_decimal(v), _check_digits(digits))
+    return f"{abs(rounded) if rounded == 0 else rounded:,.{digits}f}"  # never -0.00
 
 
 def percent(v, digits: int = 2) -> str:
@@ -261,6 +271,7 @@ FILTERS: dict[str, Callable] = {
     "金额": money_text,
     "万元": wan_yuan,
     "元": yuan,
+    "千分位": thousands,
     "百分比": percent,
     "大写金额": rmb_upper,
     "中文日期": chinese_date,
@@ -271,6 +282,7 @@ FILTER_HELP: dict[str, str] = {
     "金额": "金额：1万元以上写作“39.56万元”，不足1万元写作“800元”（四舍五入，去掉末尾的0）",
     "万元": "万元：一律以万元表示，如“0.08万元”；默认保留两位小数，可写 万元(4) 保留四位",
     "元": "元：一律以元表示，不加千分位逗号，如“395600元”“1234.5元”",
+    "千分位": "千分位：按账簿写法，带千分位逗号和两位小数、不带单位，如“1,600,000.00”，用于表头写明“（元）”的表格",
     "百分比": "百分比：把比率写成百分数，如 0.989 写作“98.9%”，最多两位小数",
     "大写金额": "大写金额：按《支付结算办法》写中文大写，如“人民币叁拾玖万伍仟陆佰元整”",
     "中文日期": "中文日期：写作“2022年5月10日”",

@@ -66,7 +66,11 @@ class ProjectRecord:
     by_month: list[dict] = field(default_factory=list)
     payments: int = 0  # number of ledger rows
     sections: dict[str, list[str]] = field(default_factory=dict)  # 栏目 -> paragraphs, in sheet order
-    scorecard: "Scorecard | None" = None
+    # every payment in ledger order: date, amount (fen), category, source, voucher, memo (None when blank)
+    ledger: list[dict] = field(default_factory=list)
+    department: str = ""  # 主管部门, 单位名称 when blank
+    implementer: str = ""  # 实施单位, 单位名称 when blank
+    scorecard: "Scorecard | None" = None  # the 自评表 scores (scoring.score_project), set by the run
 
 
 def ratio(numerator: int, denominator: int) -> Decimal | None:
@@ -118,6 +122,7 @@ def compute(data: WorkbookData) -> list[ProjectRecord]:
     received_dates = _earliest(budget, "到位日期")
     receipts = _receipts(budget)
     sections = _sections(data.tables[NARRATIVE.name].frame)
+    payments = _payments(data.tables[DISBURSEMENTS.name].frame, ledger)
     columns = [*BUDGET_AMOUNTS, "支出数", "payments"]
     sums = {pid: dict(zip(columns, map(int, values))) for pid, values in
             zip(totals.index, totals[columns].itertuples(index=False))}
@@ -144,6 +149,9 @@ def compute(data: WorkbookData) -> list[ProjectRecord]:
             by_month=months.get(pid, []),
             payments=row["payments"],
             sections=sections.get(pid, {}),
+            ledger=payments.get(pid, []),
+            department=project["主管部门"] or project["单位名称"],
+            implementer=project["实施单位"] or project["单位名称"],
         ))
     return records
 
@@ -202,6 +210,19 @@ def _by_month(ledger: pd.DataFrame) -> dict[str, list[dict]]:
     grouped = dated.assign(month=months).groupby(["项目编号", "month"], sort=True)["金额"].sum()
     for (pid, month), amount in grouped.items():
         result.setdefault(pid, []).append({"month": month, "amount": int(amount)})
+    return result
+
+
+PAYMENT_FIELDS = {"date": "支付日期", "category": "支出类别", "source": "资金来源", "voucher": "凭证号", "memo": "摘要"}
+
+
+def _payments(frame: pd.DataFrame, ledger: pd.DataFrame) -> dict[str, list[dict]]:
+    """项目编号 -> its payments in ledger order, as written (amounts as `ledger_rows` reads them, in fen)."""
+    rows = list(zip(*(frame[name].tolist() for name in PAYMENT_FIELDS.values())))
+    amounts = ledger["金额"].tolist()
+    result: dict[str, list[dict]] = {}
+    for pid, positions in frame.groupby("项目编号", sort=False).indices.items():
+        result[pid] = [{**dict(zip(PAYMENT_FIELDS, rows[i])), "amount": int(amounts[i])} for i in positions]
     return result
 
 

@@ -23,10 +23,10 @@ from .pdf import PdfFailed, PdfUnavailable, convert_to_pdf
 from .pdf_check import font_warning, lost_text_messages
 from .problems import Problems, WorkbookError
 from .punctuation import check_punctuation, fixed_records
-from .render import ReportTemplate, choose_template, load_templates
+from .reading import WorkbookData, read_workbook
+from .render import ReportTemplate, choose_template, load_templates, template_folder
 from .schema import INDICATORS, PROJECTS
 from .scorecard import TEMPLATE_NAME as SCORECARD_TEMPLATE, write_scorecards
-from .reading import WorkbookData, read_workbook
 from .scoring import Scorecard, check_indicators, score_project
 from .writeback.destination import DAMAGED, damaged_message, package_kind
 from .writeback.save import BACKUP_FOLDER, SummaryWrite, finish_rewrites, write_summary
@@ -63,7 +63,7 @@ class RunResult:
 def check(workbook: str | Path, templates_dir: str | Path | None = None) -> CheckResult:
     """Read and check the workbook; every problem is collected, nothing is written."""
     problems = Problems()
-    templates = load_templates(Path(templates_dir) if templates_dir else None)
+    templates = load_templates(template_folder(Path(templates_dir) if templates_dir else None, Path(workbook)))
     data = read_workbook(workbook, problems)
     validate(data, templates, problems)
     check_indicators(data.get(INDICATORS), problems, data.get(PROJECTS))

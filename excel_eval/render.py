@@ -2,6 +2,8 @@
 
 A template is a .docx with docxtpl (Jinja) tags, beside a .toml of the same name that gives the default text
 of its narrative sections (栏目). Templates render in a sandboxed Jinja environment with autoescape on.
+Loading a template checks every tag (template_lint) against what the context holds (VARIABLES, FIELDS): the
+problems are kept with the template, for the run's check to report with the workbook's.
 """
 
 from __future__ import annotations
@@ -15,17 +17,20 @@ from decimal import Decimal
 from pathlib import Path
 
 from docx import Document
-from docxtpl import DocxTemplate
-from jinja2 import TemplateError, nodes
+from jinja2 import TemplateError
 from jinja2.sandbox import SandboxedEnvironment
+from loguru import logger
 
-from . import formats, sentences
-from .docx_render import CompiledDocx
+from . import formats, sentences, template_lint
+from .docx_render import CompiledDocx, RenderedXmlInvalid
 from .metrics import ProjectRecord
-from .resources import templates_dir
+from .problems import UsageError
+from .resources import program_dir, templates_dir
 from .schema import default_template
+from .scoring import EXECUTION_WEIGHT, Scorecard
 
 SECTIONS = "栏目"
+USER_FOLDER = "模板"  # a folder of this name beside the workbook (or the program) is used without --templates
 
 # The variables every template can use, with what they hold (listed to users by `excel-eval templates`).
 VARIABLES = {
@@ -46,12 +51,47 @@ VARIABLES = {
     "执行率": "支出数 ÷ 全年预算数（小数，配合“百分比”使用）",
     "到位日期": "最早的到位日期（日期）",
     "支出笔数": "支出明细的笔数",
-    "资金来源": "按资金来源的列表，每项有 名称、申报数、批复数、全年预算数、到位数、支出数",
-    "支出类别": "按支出类别的列表，每项有 名称、金额、笔数",
-    "支出月份": "按月份的列表，每项有 月份（日期）、金额",
+    "资金来源": "按资金来源的列表（预算表）",
+    "支出类别": "按支出类别的列表，金额大的在前",
+    "支出月份": "按支付月份的列表，按月份先后排列",
+    "支出明细": "这个项目的每一笔支出，按支出明细表中的顺序；表格中逐行列出用 {%tr for 笔 in 支出明细 %}",
+    "首次支付日期": "最早的支付日期（日期）",
+    "末次支付日期": "最晚的支付日期（日期）",
+    "绩效指标": "这个项目的绩效指标（绩效指标表），按一级、二级指标分组排列",
+    "自评得分": "自评总分：预算执行率得分 + 各指标得分（没有绩效指标时为空）",
+    "等级": "优（≥90）、良（80–90）、中（60–80）、差（<60）（没有绩效指标时为空）",
+    "满分": "预算执行率分值 + 各指标分值，通常为 100（没有绩效指标时为空）",
+    "执行率分值": "预算执行率的分值，10（没有绩效指标时为空）",
+    "执行率得分": "10 × min(执行率, 1)，最多两位小数（没有绩效指标时为空）",
+    "主管部门": "主管部门（项目表，未填时同单位名称）",
+    "实施单位": "实施单位（项目表，未填时同单位名称）",
     SECTIONS: "文字说明表中的各栏目，如 栏目.职能；逐段输出用 {%p for 段 in 栏目.职能 %}",
     sentences.NAME: "按数据写好的句子：" + "、".join(f"句子.{p}" for p in sentences.PIECES) + "（规则见使用说明）",
 }
+
+# What the lists and tables among VARIABLES hold: a dict of named fields, [fields] for a list, the key "*" for
+# fields of any name (template_lint.describe). `excel-eval templates` lists them; the template check accepts
+# only these names. A variable of VARIABLES that is not here is a single value; an entry here describes a
+# variable only once VARIABLES has it.
+FIELDS = {
+    "资金来源": [{"名称": "资金来源", "申报数": "元", "批复数": "元", "全年预算数": "元", "到位数": "元",
+              "支出数": "元"}],
+    "支出类别": [{"名称": "支出类别", "金额": "元", "笔数": "支出笔数"}],
+    "支出月份": [{"月份": "日期，该月1日", "金额": "元"}],
+    "支出明细": [{"支付日期": "日期", "金额": "元", "支出类别": "文字，未填时为空", "资金来源": "文字，未填时为空",
+              "凭证号": "文字", "摘要": "文字"}],
+    "绩效指标": [{"一级指标": "文字", "二级指标": "文字", "三级指标": "文字", "年度指标值": "文字", "实际完成值": "文字",
+              "分值": "数字，如 20", "得分": "数字，最多两位小数，如 18.57", "偏差原因": "文字",
+              "计算说明": "得分是怎样算出的，如“7126件 ≥ 7000件，满分 15”"}],
+    SECTIONS: {template_lint.ANY: ["一段文字"]},
+    # the ready-made sentences: 句子.资金到位, 句子.资金使用, …
+    sentences.NAME: {piece: "一句话（规则见使用说明）" for piece in sentences.PIECES},
+}
+
+# Names a user may guess, and the variable or format meant (offered as “您是否要写 …？”).
+HINTS = {"总分": "自评得分", "得分": "自评得分", "评分": "自评得分", "自评等级": "等级", "项目单位": "单位名称",
+         "部门": "主管部门", "百分数": "百分比", "日期": "中文日期", "万": "万元", "付款明细": "支出明细",
+         "指标": "绩效指标", "支出": "支出明细"}
 
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -79,7 +119,7 @@ class ReportTemplate:
     filters: list[str] = field(default_factory=list)
     defaults: dict[str, str] = field(default_factory=dict)
     optional: dict[str, str] = field(default_factory=dict)
-    unknown_variables: list[str] = field(default_factory=list)  # used by the .docx, but no such variable
+    issues: list[template_lint.Issue] = field(default_factory=list)  # what the template check found
 
     @property
     def required_sections(self) -> list[str]:
@@ -97,7 +137,8 @@ _DEFAULTS_ENV = make_environment(autoescape=False)
 
 
 def load_templates(*folders: Path | None) -> dict[str, ReportTemplate]:
-    """Templates by name from the bundled folder, then each given folder (a later one overrides by name)."""
+    """Templates by name from the bundled folder, then each given folder (a later one overrides by name).
+    A template's problems are kept in its `issues` (see `template_problems`); nothing raises for them."""
     templates: dict[str, ReportTemplate] = {}
     for folder in (templates_dir(), *folders):
         if folder is None:
@@ -109,56 +150,78 @@ def load_templates(*folders: Path | None) -> dict[str, ReportTemplate]:
     return templates
 
 
+def template_folder(given: Path | None, workbook: Path | None = None) -> Path | None:
+    """The folder of the user's templates: the one given, else a folder named 模板 beside the workbook, else
+    one beside the program (where the double-click launchers are); None for the bundled templates only."""
+    if given is not None:
+        if not Path(given).is_dir():
+            raise UsageError(f"找不到模板文件夹“{given}”。请检查 --templates 后面的文件夹名称和位置。")
+        return Path(given)
+    for folder in ((Path(workbook).resolve().parent if workbook else Path.cwd()), program_dir()):
+        if (folder / USER_FOLDER).is_dir():
+            logger.info("使用“{}”文件夹中的模板：{}", USER_FOLDER, folder / USER_FOLDER)
+            return folder / USER_FOLDER
+    return None
+
+
 def load_template(path: Path) -> ReportTemplate:
-    env = make_environment()
     template = ReportTemplate(name=path.stem, path=path)
     toml_path = path.with_suffix(".toml")
     if toml_path.exists():
         try:
             spec = tomllib.loads(toml_path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise TemplateProblem(f"模板说明文件 {toml_path.name} 格式有误：{exc}") from exc
+            spec = {}
+            template.issues.append(template_lint.Issue("template-toml-invalid", _toml_message(toml_path, exc)))
         template.description = spec.get("说明", "")
         template.project_type = spec.get("项目类型")
         template.purpose = spec.get("用途", "报告")
         template.defaults = {k: str(v) for k, v in spec.get("默认文字", {}).items()}
         template.optional = {k: str(v) for k, v in spec.get("选填栏目", {}).items()}
-    try:
-        docx = DocxTemplate(path)
-        docx.init_docx()
-        xml = docx.patch_xml(docx.get_xml())
-        for part in docx.get_headers_footers(docx.HEADER_URI):
-            xml += docx.patch_xml(docx.xml_to_string(part[1]._element))
-        for part in docx.get_headers_footers(docx.FOOTER_URI):
-            xml += docx.patch_xml(docx.xml_to_string(part[1]._element))
-        ast = env.parse(xml)
-        variables = sorted(_undeclared(ast))
-    except TemplateError as exc:
-        raise TemplateProblem(f"模板 {path.name} 中的标签有误：{exc}。请检查 {{{{ }}}} 与 {{% %}} 是否成对。") from exc
-    except Exception as exc:
-        raise TemplateProblem(f"无法打开模板 {path.name}：{exc}") from exc
-    template.sections = _used_sections(ast)
-    template.variables = variables
-    if template.purpose == "报告":
-        template.unknown_variables = [v for v in variables if v not in VARIABLES]
-    template.filters = sorted({f.name for f in ast.find_all(nodes.Filter)})
+    variables, fields = _context_description(template.purpose)
+    shapes = template_lint.describe({name: fields.get(name, text) for name, text in variables.items()})
+    result = template_lint.lint_docx(path, shapes, make_environment(), formats.FILTERS, HINTS)
+    defaults = {f"中“{key}”的默认文字": text for key, text in template.defaults.items()}
+    template.issues += template_lint.lint_texts(  # defaults render before the sections exist: no 栏目 there
+        toml_path.name, defaults, {k: v for k, v in shapes.items() if k != SECTIONS}, _DEFAULTS_ENV, formats.FILTERS,
+        HINTS)
+    template.issues += result.issues
+    template.variables = result.variables
+    template.filters = result.filters
+    template.sections = _sections_used(result.fields_used)
+    if template.purpose == "自评表":
+        from .scorecard import SECTIONS_USED  # the 自评表 reads these sections itself
+
+        template.sections = list(SECTIONS_USED)
+        template.optional = dict(SECTIONS_USED)
     return template
 
 
-def _used_sections(ast: nodes.Template) -> list[str]:
-    found: list[str] = []
-    for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
-        if isinstance(node.node, nodes.Name) and node.node.name in (SECTIONS, sentences.NAME):
-            key = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", None)
-            keys = (key,) if node.node.name == SECTIONS else sentences.SECTIONS_READ.get(key, ())
-            found += [k for k in keys if isinstance(k, str) and k not in found]
-    return found
+def _sections_used(fields_used: list[tuple[str, str]]) -> list[str]:
+    """The narrative sections a template uses, in order: those it names (栏目.职能), and those its sentence
+    pieces read (句子.资金使用 reads 偏差原因)."""
+    used: list[str] = []
+    for variable, name in fields_used:
+        names = (name,) if variable == SECTIONS else sentences.SECTIONS_READ.get(name, ()) if variable == sentences.NAME \
+            else ()
+        used += [k for k in names if k not in used]
+    return used
 
 
-def _undeclared(ast: nodes.Template) -> set[str]:
-    from jinja2 import meta
+def _context_description(purpose: str) -> tuple[dict, dict]:
+    """What a template of this purpose can use: (variables, their fields)."""
+    if purpose == "自评表":
+        from . import scorecard
 
-    return set(meta.find_undeclared_variables(ast))
+        return scorecard.VARIABLES, scorecard.FIELDS
+    return VARIABLES, FIELDS
+
+
+def _toml_message(path: Path, exc: Exception) -> str:
+    line = re.search(r"line (\d+)", str(exc))
+    where = f"第 {line.group(1)} 行" if line else ""
+    return (f"模板说明文件 {path.name} {where}格式有误，无法读取。请检查引号是否成对（每行写成 \"栏目\" = \"文字\"），"
+            "并以 UTF-8 编码保存。")
 
 
 def choose_template(record: ProjectRecord) -> str:
@@ -168,6 +231,13 @@ def choose_template(record: ProjectRecord) -> str:
 
 def yuan(fen: int) -> Decimal:
     return Decimal(fen) / 100
+
+
+def tidy(value: Decimal) -> Decimal:
+    """A score or 分值 without trailing zeros, never in exponent form: 20, 18.57, 7.5."""
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value.normalize()
 
 
 def context(record: ProjectRecord, template: ReportTemplate, run_date: dt.date | None = None) -> dict:
@@ -199,10 +269,42 @@ def context(record: ProjectRecord, template: ReportTemplate, run_date: dt.date |
         "支出类别": [{"名称": clean_text(c["category"]), "金额": yuan(c["amount"]), "笔数": c["count"]}
                  for c in record.by_category],
         "支出月份": [{"月份": m["month"], "金额": yuan(m["amount"])} for m in record.by_month],
+        "主管部门": clean_text(record.department or record.unit_name),
+        "实施单位": clean_text(record.implementer or record.unit_name),
+        **payments(record),
+        **scores(record.scorecard),
     }
     values[sentences.NAME] = sentences.pieces(record)
     values[SECTIONS] = sections_for(record, template, values)
     return values
+
+
+def payments(record: ProjectRecord) -> dict:
+    """支出明细 (each payment, in ledger order), 首次支付日期 and 末次支付日期."""
+    rows = [{"支付日期": p["date"], "金额": yuan(p["amount"]), "支出类别": clean_text(p["category"]),
+             "资金来源": clean_text(p["source"]), "凭证号": clean_text(p["voucher"]), "摘要": clean_text(p["memo"])}
+            for p in record.ledger]
+    dates = [p["date"] for p in record.ledger if p["date"] is not None]
+    return {"支出明细": rows, "首次支付日期": min(dates, default=None), "末次支付日期": max(dates, default=None)}
+
+
+def scores(card: Scorecard | None) -> dict:
+    """绩效指标, 自评得分, 等级 and the marks they are out of (empty for a project without indicators)."""
+    if card is None:
+        return {"绩效指标": [], "自评得分": "", "等级": "", "满分": "", "执行率分值": "", "执行率得分": ""}
+    return {"绩效指标": indicator_rows(card), "自评得分": tidy(card.total), "等级": card.grade,
+            "满分": tidy(card.full_marks), "执行率分值": tidy(EXECUTION_WEIGHT), "执行率得分": tidy(card.execution_score)}
+
+
+def indicator_rows(card: Scorecard) -> list[dict]:
+    """The indicators of a scorecard as the templates see them, named as the 绩效指标 sheet's columns."""
+    return [
+        {"一级指标": clean_text(s.indicator.level1), "二级指标": clean_text(s.indicator.level2),
+         "三级指标": clean_text(s.indicator.name), "年度指标值": clean_text(s.indicator.target),
+         "实际完成值": clean_text(s.indicator.actual), "分值": tidy(s.weight), "得分": tidy(s.score),
+         "偏差原因": clean_text(s.indicator.deviation), "计算说明": s.how}
+        for s in card.indicators
+    ]
 
 
 def sections_for(record: ProjectRecord, template: ReportTemplate, values: dict) -> dict[str, Section]:
@@ -251,8 +353,27 @@ class ReportRenderer:
             values = context(record, template, self.run_date)
             out_path.parent.mkdir(parents=True, exist_ok=True)
             return self.compiled(template_name).write(values, out_path)
-        except TemplateError as exc:
-            raise TemplateProblem(f"模板 {template.path.name} 渲染失败（项目 {record.project_id}）：{exc}") from exc
+        except (TemplateError, RenderedXmlInvalid, TypeError, ValueError, ArithmeticError) as exc:
+            logger.debug("模板 {} 渲染项目 {} 时出错：{!r}", template.path.name, record.project_id, exc)
+            raise TemplateProblem(render_failure(template.path.name, record.project_id, exc)) from exc
+
+
+def render_failure(filename: str, project_id: str, exc: Exception) -> str:
+    """Why a checked template still failed for one project's values, in Chinese (details in the log)."""
+    from jinja2.exceptions import SecurityError, UndefinedError
+
+    if isinstance(exc, formats.ValueProblem):
+        why = f"{exc}（格式用在了不适合它的值上）"
+    elif isinstance(exc, RenderedXmlInvalid):
+        why = "生成的文档结构不完整（标签把段落或表格拆开了）"
+    elif isinstance(exc, SecurityError):
+        why = "模板用到了不允许使用的内容（模板只能使用 excel-eval templates 列出的数据）"
+    elif isinstance(exc, UndefinedError):
+        why = "模板用到了这个项目没有的数据"
+    else:
+        why = "某个格式用在了不适合它的值上（如对文字使用“金额”）"
+    return (f"模板 {filename} 生成项目“{project_id}”的报告时出错：{why}。请运行 excel-eval check 检查模板，"
+            "并核对这个项目的数据；详细信息见输出文件夹中的“运行日志.log”。")
 
 
 def document_text(path: Path) -> str:

@@ -16,6 +16,11 @@ def _bundled(folder: str, package: str) -> Path:
     return Path(str(resources.files(package)))
 
 
+def program_dir() -> Path:
+    """The folder of the program (and of its double-click launchers) when it runs from its own folder."""
+    return _REPO
+
+
 def templates_dir() -> Path:
     return _bundled("templates", "excel_eval._templates")
 

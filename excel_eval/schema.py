@@ -71,6 +71,8 @@ PROJECTS = Sheet("项目", "projects", True, (
     Column("项目类型", "project_type", False, TEXT, "常规 或 追加，不填为常规", PROJECT_TYPES),
     Column("报告模板", "template", False, TEXT, "模板名称；不填则按项目类型选择"),
     Column("报告日期", "report_date", False, DATE, "落款日期；不填为运行当天"),
+    Column("主管部门", "department", False, TEXT, "绩效自评表的主管部门；不填则用单位名称"),
+    Column("实施单位", "implementer", False, TEXT, "绩效自评表的实施单位；不填则用单位名称"),
 ), "每个项目一行")
 
 BUDGET = Sheet("预算", "budget", True, (

@@ -23,7 +23,7 @@ from jinja2 import TemplateError
 
 from .files.atomic import write_atomically
 from .metrics import ProjectRecord
-from .render import Section, TemplateProblem, clean_text, make_environment
+from .render import Section, TemplateProblem, clean_text, indicator_rows, make_environment, tidy
 from .scoring import CENT, EXECUTION_WEIGHT, Scorecard
 from .table_fit import Cell, fit_columns
 
@@ -41,8 +41,8 @@ GROUP_HEADERS = ("一级指标", "二级指标")  # merged by group, the second 
 VARIABLES = {
     "项目编号": "项目编号",
     "项目名称": "项目名称",
-    "主管部门": "主管部门（单位名称）",
-    "实施单位": "实施单位（单位名称）",
+    "主管部门": "主管部门（项目表，未填时同单位名称）",
+    "实施单位": "实施单位（项目表，未填时同单位名称）",
     "预算年度": "预算年度，如 2021",
     "报告日期": "填报日期（日期，配合“中文日期”使用）",
     "年初预算数": "年初预算数（批复数）合计（万元，两位小数）",
@@ -63,17 +63,26 @@ VARIABLES = {
     "等级": "优（≥90）、良（80–90）、中（60–80）、差（<60）",
 }
 
+_AMOUNTS = {"年初预算数": "万元", "全年预算数": "万元", "全年执行数": "万元", "执行率": "小数"}
+# The fields of the lists and tables among VARIABLES (see render.FIELDS).
+FIELDS = {
+    "资金构成": {kind: _AMOUNTS for kind in ("当年财政拨款", "上年结转资金", "其他资金")},
+    "预期目标": ["一段文字"],
+    "实际完成情况": ["一段文字"],
+    "指标": [{"一级指标": "文字", "二级指标": "文字", "三级指标": "文字", "年度指标值": "文字", "实际完成值": "文字",
+            "分值": "数字", "得分": "数字", "偏差原因": "文字", "计算说明": "文字"}],
+}
+
+# The sections of 文字说明 the 自评表 reads (its 年度总体目标), as the guide and `excel-eval templates` show them.
+SECTIONS_USED = {
+    GOAL_SECTION: "自评表“年度总体目标”的预期目标；未填时用“主要内容”栏目",
+    DONE_SECTION: "自评表“年度总体目标”的实际完成情况；未填时空白",
+}
+
 
 def wan(fen: int) -> Decimal:
     """An amount in 万元 with two decimals, as the published tables write it: 54.75, 40.00, 0.08."""
     return (Decimal(fen) / 1_000_000).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def tidy(value: Decimal) -> Decimal:
-    """A score or 分值 without trailing zeros, never in exponent form: 20, 18.57, 7.5."""
-    if value == value.to_integral_value():
-        return value.quantize(Decimal(1))
-    return value.normalize()
 
 
 def scorecard_filename(report_name: str) -> str:
@@ -113,8 +122,8 @@ def context(record: ProjectRecord, card: Scorecard, run_date: dt.date | None = N
     return {
         "项目编号": clean_text(record.project_id),
         "项目名称": clean_text(record.name),
-        "主管部门": clean_text(record.unit_name),
-        "实施单位": clean_text(record.unit_name),
+        "主管部门": clean_text(record.department or record.unit_name),
+        "实施单位": clean_text(record.implementer or record.unit_name),
         "预算年度": record.year,
         "报告日期": record.report_date or run_date or dt.date.today(),
         "年初预算数": wan(f.approved),
@@ -126,13 +135,7 @@ def context(record: ProjectRecord, card: Scorecard, run_date: dt.date | None = N
         "资金构成": funding(record),
         "预期目标": _paragraphs(record, GOAL_SECTION, *FALLBACK_GOAL_SECTIONS),
         "实际完成情况": _paragraphs(record, DONE_SECTION),
-        "指标": [
-            {"一级指标": clean_text(s.indicator.level1), "二级指标": clean_text(s.indicator.level2),
-             "三级指标": clean_text(s.indicator.name), "年度指标值": clean_text(s.indicator.target),
-             "实际完成值": clean_text(s.indicator.actual), "分值": tidy(s.weight), "得分": tidy(s.score),
-             "偏差原因": clean_text(s.indicator.deviation), "计算说明": s.how}
-            for s in card.indicators
-        ],
+        "指标": indicator_rows(card),
         "指标分值": tidy(card.weight_total),
         "指标得分": tidy(card.indicator_total),
         "满分": tidy(card.full_marks),

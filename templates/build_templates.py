@@ -483,7 +483,7 @@ def read_src(src_path: Path) -> list[tuple[str, str]]:
         if not raw.strip():
             continue
         style, sep, body = raw.partition("|")
-        if not sep or style not in SRC_STYLES:
+        if not sep or (style not in SRC_STYLES and style not in TABLE_LINES):
             raise ValueError(f"{src_path}:{lineno}: 无法识别的行：{raw!r}")
         rows.append((style, body))
     return rows
@@ -517,9 +517,60 @@ def save_deterministic(doc: DocumentObject, out_path: Path) -> None:
 
 def build(src_path: Path, out_path: Path) -> None:
     doc = new_document()
-    for style, text in read_src(src_path):
-        add_paragraph(doc, style, text)
+    add_body(doc, read_src(src_path))
     save_deterministic(doc, out_path)
+
+
+# ---------------------------------------------------------------- 报告中的表格
+# src 中连续的表格行组成一个表格（见 templates/src/详细报告.txt）：
+#   表格|10中,30中,24中,28右,24中,40左   各列宽度（毫米）和对齐（左、中、右），开始一个表格
+#   表头|序号‖支付日期‖…               表头行（跨页时重复），单元格之间用 ‖ 隔开
+#   表格行|{%tr for 笔 in 支出明细 %}   只有一个单元格的行横跨全部列
+#   表格行|<3>合计‖{{ 支出数|千分位 }}‖<2>   <n> 开头的单元格横跨 n 列
+TABLE_LINES = ("表格", "表头", "表格行")
+REPORT_TABLE_FONT = 10.5  # 五号
+
+
+def add_body(doc: DocumentObject, rows: list[tuple[str, str]]) -> None:
+    """The paragraphs of a src file, and its tables (a 表格 line and the table lines after it) where they stand."""
+    table: list[tuple[str, str]] = []
+    for style, text in rows:
+        if style in ("表头", "表格行") and table:
+            table.append((style, text))
+            continue
+        if table:
+            add_table(doc, table)
+            table = []
+        if style in TABLE_LINES:
+            table = [(style, text)]
+        else:
+            add_paragraph(doc, style, text)
+    if table:
+        add_table(doc, table)
+
+
+def add_table(doc: DocumentObject, lines: list[tuple[str, str]]) -> None:
+    """A table of a report template, in the table styles (表格文字, 表格段落) at 五号."""
+    if lines[0][0] != "表格":
+        raise ValueError(f"表格须以“表格|列宽”行开始：{lines[0][1]!r}")
+    if "表格文字" not in [s.name for s in doc.styles]:
+        setup_table_styles(doc, REPORT_TABLE_FONT)
+    columns = [(float(c[:-1]), c[-1]) if c[-1] in _ALIGN else (float(c), "中") for c in lines[0][1].split(",")]
+    rows = []
+    for style, text in lines[1:]:
+        cells, column = [], 0
+        for piece in text.split("‖"):
+            span_text = piece[1:].partition(">") if piece.startswith("<") else ("1", "", piece)
+            span = len(columns) if "‖" not in text else int(span_text[0])
+            cells.append({"文字": span_text[2], "跨列": span, "对齐": columns[column][1]})
+            column += span
+        rows.append({"单元格": cells})
+    if lines[1][0] == "表头":
+        rows[0]["表头"] = True  # repeated at the top of every page the table runs onto
+    body = doc.element.body
+    for xml in table_xml({"列宽": [w for w, _ in columns], "行": rows, "行高": 6}):
+        body.insert(len(body) - 1, parse_xml(xml))  # before the final sectPr
+    doc.add_paragraph(style=doc.styles["表后说明"])  # a little space below the table
 
 
 # ---------------------------------------------------------------- 表格模板（绩效自评表）

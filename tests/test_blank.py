@@ -93,7 +93,7 @@ def test_number_formats(book, sheet):
 
 EXPECTED_LISTS = {
     ("项目", "项目类型"): ("stop", lambda t: schema.PROJECT_TYPES),
-    ("项目", "报告模板"): ("warning", lambda t: tuple(t)),
+    ("项目", "报告模板"): ("warning", lambda t: tuple(n for n, v in t.items() if v.purpose == "报告")),
     ("预算", "资金来源"): ("information", lambda t: schema.FUNDING_SOURCES),
     ("支出明细", "资金来源"): ("information", lambda t: schema.FUNDING_SOURCES),
     ("支出明细", "支出类别"): ("information", lambda t: schema.EXPENSE_CATEGORIES),
@@ -116,6 +116,13 @@ def test_dropdown_lists(book, templates, where):
     assert not dv.formula1.startswith('"')  # a range on 选项, never an inline list (255-character limit)
     assert _list_values(book, dv.formula1) == values(templates)
     assert dv.errorStyle == style and dv.showErrorMessage and dv.allow_blank
+
+
+def test_the_template_list_offers_the_report_templates_only(book):
+    names = [c.value for c in book[LISTS_SHEET][1]]
+    column = get_column_letter(names.index("报告模板") + 1)
+    offered = [c.value for c in book[LISTS_SHEET][column][1:] if c.value is not None]
+    assert offered == ["标准报告", "详细报告", "追加项目报告"]  # not 绩效自评表, which the check would refuse
 
 
 def test_no_other_column_has_a_list(book):

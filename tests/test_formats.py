@@ -12,12 +12,13 @@ from excel_eval.formats import (
     money_text,
     percent,
     rmb_upper,
+    thousands,
     wan_yuan,
     yuan,
 )
 from excel_eval.money import ValueProblem, fen_to_yuan, parse_amount
 
-ALL_FILTERS = [money_text, wan_yuan, yuan, percent, rmb_upper, chinese_date, chinese_month]
+ALL_FILTERS = [money_text, wan_yuan, yuan, thousands, percent, rmb_upper, chinese_date, chinese_month]
 
 
 # ---------------------------------------------------------------------------
@@ -310,12 +311,25 @@ def test_filters_blank_on_missing(func, value):
     assert func(value) == ""
 
 
-@pytest.mark.parametrize("func", [money_text, wan_yuan, yuan, percent, rmb_upper])
+@pytest.mark.parametrize("func", [money_text, wan_yuan, yuan, thousands, percent, rmb_upper])
 @pytest.mark.parametrize("value", ["三千", True, float("inf"), Decimal("NaN"), object()])
 def test_number_filters_reject_garbage(func, value):
     with pytest.raises(ValueProblem) as info:
         func(value)
     assert re.search(r"[\u4e00-\u9fff]", str(info.value))
+
+
+@pytest.mark.parametrize("value, digits, expected", [
+    (Decimal("1600000"), 2, "1,600,000.00"),
+    (Decimal("3560.5"), 2, "3,560.50"),
+    (Decimal("999.995"), 2, "1,000.00"),  # half-up
+    (Decimal("-1234.565"), 2, "-1,234.57"),
+    (Decimal("-0.004"), 2, "0.00"),  # never -0.00
+    (800, 2, "800.00"),
+    ("12.5", 0, "13"),
+])
+def test_thousands(value, digits, expected):
+    assert thousands(value, digits) == expected
 
 
 def test_bad_digits():
@@ -334,6 +348,7 @@ def test_filters_registry():
         "金额": money_text,
         "万元": wan_yuan,
         "元": yuan,
+        "千分位": thousands,
         "百分比": percent,
         "大写金额": rmb_upper,
         "中文日期": chinese_date,

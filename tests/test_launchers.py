@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import docx
 import pytest
 
 from workbooks import standard_sheets, write_workbook
@@ -284,3 +285,20 @@ def test_command_first_run_installs(folder):
     assert _reported(folder / "output" / "示例") == SAMPLE_PROJECTS
     again = _launch(folder, "x", EXCEL_EVAL_PYTHON="")  # the second run does not install again
     assert again.returncode == 0 and "首次运行" not in again.stdout
+
+
+@needs_bash
+def test_command_uses_a_template_folder_beside_it(folder):
+    """A folder named 模板 in the program folder holds the user's templates: used without any option, and said."""
+    from docx_fixtures import Package, para
+
+    shutil.copy2(SAMPLE, folder / "唯一 工作簿.xlsx")
+    (folder / "模板").mkdir()
+    (folder / "模板" / "标准报告.docx").write_bytes(Package(para("本单位格式：{{ 项目名称 }}")).to_bytes())
+    result = _launch(folder, "x")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "名为“模板”的文件夹" in result.stdout and "使用“模板”文件夹中的模板" in result.stderr
+    out = folder / "output" / "唯一 工作簿"
+    texts = [docx.Document(str(p)).paragraphs[0].text for p in sorted(out.glob("*.docx"))
+             if not p.stem.endswith(("_自评表", "合集"))]
+    assert sum(t.startswith("本单位格式：") for t in texts) == 3  # the three 常规 projects; the 追加 one is bundled

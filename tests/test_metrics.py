@@ -57,3 +57,24 @@ def test_cents_add_up_exactly(tmp_path):
         ["P1", dt.date(2021, 1, 1), 0.1, "劳务费", None, None, None] for _ in range(1000)]
     p1 = records(write_workbook(tmp_path / "b.xlsx", sheets))["P1"]
     assert p1.figures.spent == 10000  # 1000 × 0.10 元, no float drift
+
+
+def test_each_project_keeps_its_payments_in_ledger_order_and_its_departments(tmp_path):
+    sheets = standard_sheets()
+    sheets["支出明细"].insert(2, ["P2", dt.date(2021, 12, 1), "12.3", None, None, None, None])  # between P1's rows
+    sheets["项目"][0] += ["主管部门", "实施单位"]
+    sheets["项目"][1] += ["某某县财政局", None]
+    sheets["项目"][2] += [None, "某某县信息中心"]
+    found = records(write_workbook(tmp_path / "b.xlsx", sheets))
+    p1, p2 = found["P1"], found["P2"]
+    assert p1.ledger == [
+        {"date": dt.date(2021, 3, 5), "amount": 5000025, "category": "劳务费", "source": "区本级资金",
+         "voucher": "记-03-001", "memo": "劳务"},
+        {"date": dt.date(2021, 6, 5), "amount": 4500025, "category": "差旅费", "source": "区本级资金",
+         "voucher": "记-06-001", "memo": "差旅"},
+    ]
+    assert [(p["date"], p["amount"], p["category"], p["memo"]) for p in p2.ledger] == [
+        (dt.date(2021, 12, 1), 1230, None, None), (dt.date(2021, 12, 16), 80000, "维修（护）费", "软件维护")]
+    assert (p1.department, p1.implementer) == ("某某县财政局", "某某县测试局")  # blank: the 单位名称
+    assert (p2.department, p2.implementer) == ("某某县测试局", "某某县信息中心")
+    assert p1.scorecard is None  # scored by the run, not here

@@ -5,11 +5,16 @@ from pathlib import Path
 
 import docx
 import pytest
+from docx.oxml.ns import qn
 
 from excel_eval.metrics import compute
+from excel_eval.pipeline import run
 from excel_eval.problems import Problems
 from excel_eval.render import ReportRenderer, TemplateProblem, choose_template, document_text, load_templates
 from excel_eval.reading import read_workbook
+from excel_eval.resources import sample_workbook
+from excel_eval.schema import INDICATORS
+from excel_eval.scoring import score_project
 
 from workbooks import STANDARD_SECTIONS, standard_sheets, write_workbook
 
@@ -87,16 +92,18 @@ def _custom_template(folder: Path, text: str) -> Path:
 
 def test_templates_are_sandboxed(tmp_path):
     folder = _custom_template(tmp_path / "tpl", "{{ 栏目.__class__.__mro__ }}")
-    with pytest.raises(TemplateProblem):
-        render_p1(tmp_path, templates=load_templates(folder))
+    templates = load_templates(folder)
+    assert {i.code for i in templates["标准报告"].issues} == {"template-attribute-unknown"}
+    with pytest.raises(TemplateProblem, match="不允许使用的内容"):  # and were it rendered all the same
+        render_p1(tmp_path, templates=templates)
 
 
 def test_a_user_template_overrides_the_bundled_one_and_its_errors_are_explained(tmp_path):
     folder = _custom_template(tmp_path / "tpl", "{{ 项目名称 }}：{{ 支出数|大写金额 }}")
     assert render_p1(tmp_path, templates=load_templates(folder)).strip() == "测试专项经费：人民币玖万伍仟元零伍角整"
-    bad = _custom_template(tmp_path / "bad", "{{ 项目名称 }")
-    with pytest.raises(TemplateProblem, match="标签有误"):
-        load_templates(bad)
+    bad = load_templates(_custom_template(tmp_path / "bad", "{{ 项目名称 }"))["标准报告"]
+    assert [i.code for i in bad.issues] == ["template-brace-unclosed"]
+    assert bad.issues[0].message.startswith("标准报告.docx 第1段“{{ 项目名称 }”：标签“{{ 项目名称 }”没有结束：缺少“}}”。")
 
 
 def test_characters_word_refuses_are_dropped():
@@ -111,8 +118,90 @@ def test_a_misspelt_variable_is_reported_by_check(tmp_path):
 
     folder = _custom_template(tmp_path / "tpl", "{{ 项目名称 }}{{ 项目负责人 }}{% for 来源 in 资金来源 %}{{ 来源.名称 }}{% endfor %}")
     templates = load_templates(folder)
-    assert templates["标准报告"].unknown_variables == ["项目负责人"]
+    assert [i.value for i in templates["标准报告"].issues] == ["{{ 项目负责人 }}"]
     problems = Problems()
     data = read_workbook(write_workbook(tmp_path / "b.xlsx", standard_sheets()), problems)
     validate(data, templates, problems)
-    assert [p.code for p in problems if p.code.startswith("template")] == ["template-variable-unknown"]
+    found = [p for p in problems if p.code.startswith("template")]
+    assert [(p.code, p.severity) for p in found] == [("template-variable-unknown", "错误")]  # a blank in a report
+
+
+# ------------------------------------------------------------------- payments and indicators in tables
+
+INDICATOR_ROWS = [
+    ["项目编号", "一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "自评得分", "偏差原因"],
+    ["P1", "产出指标", "数量指标", "培训人次", "≥100人次", "120人次", 40, None, None],
+    ["P1", "效益指标", "社会效益指标", "群众满意度", "≥90%", "81%", 30, None, "部分群众对办理时限不满意"],
+    ["P1", "满意度指标", "服务对象满意度指标", "服务对象满意度", "≥95%", "95%", 20, None, None],
+]
+
+
+def _cells(table) -> list[list[str]]:
+    """The text of each cell of each row, a merged cell once."""
+    return [["".join(t.text or "" for t in tc.iter(qn("w:t"))) for tc in tr.tc_lst] for tr in table._tbl.tr_lst]
+
+
+def test_a_report_lists_every_payment_and_indicator_in_tables(tmp_path):
+    sheets = standard_sheets()
+    sheets["项目"][0] += ["主管部门", "实施单位"]
+    sheets["项目"][1][6] = "详细报告"  # chosen by name in 报告模板
+    sheets["项目"][1] += ["某某县财政局", None]
+    sheets["项目"][2] += [None, None]
+    sheets["文字说明"].append(["P1", "偏差原因", "部分培训改为线上。"])
+    sheets["绩效指标"] = INDICATOR_ROWS
+    book = write_workbook(tmp_path / "账.xlsx", sheets)
+    result = run(book, tmp_path / "out", now=dt.datetime(2026, 1, 2, 9, 0))
+    assert not result.problems.errors, [str(p) for p in result.problems.errors]
+    report = docx.Document(str(next(p for p in result.reports if p.name.startswith("P1_"))))
+    payments, indicators = (_cells(t) for t in report.tables)
+    assert payments == [
+        ["序号", "支付日期", "凭证号", "金额（元）", "支出类别", "摘要"],
+        ["1", "2021年3月5日", "记-03-001", "50,000.25", "劳务费", "劳务"],
+        ["2", "2021年6月5日", "记-06-001", "45,000.25", "差旅费", "差旅"],
+        ["合计", "95,000.50", ""],
+    ]
+    # 95,000.50 ÷ 100,000 = 95.0005% → 预算执行率 10 × 0.950005 = 9.50; 81 ÷ 90 × 30 = 27; total 40 + 27 + 20 + 9.5
+    assert indicators == [
+        ["一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分"],
+        ["产出指标", "数量指标", "培训人次", "≥100人次", "120人次", "40", "40"],
+        ["效益指标", "社会效益指标", "群众满意度", "≥90%", "81%", "30", "27"],
+        ["满意度指标", "服务对象满意度指标", "服务对象满意度", "≥95%", "95%", "20", "20"],
+        ["预算执行率", "100%", "95%", "10", "9.5"],
+        ["合计", "100", "96.5"],
+    ]
+    text = "\n".join(p.text for p in report.paragraphs)
+    assert ("截至目前，该项目共支付2笔，合计9.5万元，执行率95%，支付时间为2021年3月5日至2021年6月5日；"
+            "到位资金结余4999.5元。各笔支出见下表。") in text
+    assert "项目自评得分96.5分（满分100分，其中预算执行率10分），自评等级为“优”。" in text
+    assert ("项目预算执行率为95%，全年预算资金未全部支出。绩效指标“群众满意度”得分27分，分值30分，"
+            "原因是部分群众对办理时限不满意。") in text
+    scorecard = docx.Document(str(result.scorecards[0]))
+    assert _cells(scorecard.tables[0])[1] == ["主管部门", "某某县财政局", "实施单位", "某某县测试局"]
+
+
+def test_the_detailed_template_renders_the_sample(tmp_path):
+    """Every project of the bundled sample through 详细报告: every payment a row, the total the ledger's sum,
+    as the 支出明细 sheet (read here with openpyxl) has them."""
+    import openpyxl
+    from decimal import Decimal
+
+    sheet = openpyxl.load_workbook(sample_workbook(), data_only=True)["支出明细"]
+    header = [c.value for c in sheet[1]]
+    ledger: dict[str, list[Decimal]] = {}
+    for values in sheet.iter_rows(min_row=2, values_only=True):
+        row = dict(zip(header, values))
+        if row["项目编号"]:
+            ledger.setdefault(row["项目编号"], []).append(Decimal(str(row["金额（元）"])))
+    data = read_workbook(sample_workbook(), Problems())
+    renderer = ReportRenderer(load_templates(), run_date=dt.date(2022, 5, 10))
+    for record in compute(data):
+        record.scorecard = score_project(record, data.get(INDICATORS))
+        out = renderer.render(record, "详细报告", tmp_path / f"{record.project_id}.docx")
+        document = docx.Document(str(out))
+        payments = _cells(document.tables[0])
+        assert len(payments) == 1 + len(ledger[record.project_id]) + 1, record.project_id
+        assert payments[-1][1] == f"{sum(ledger[record.project_id]):,.2f}"
+        assert [r[0] for r in payments[1:-1]] == [str(n) for n in range(1, len(ledger[record.project_id]) + 1)]
+        text = "\n".join(p.text for p in document.paragraphs)
+        assert "{{" not in text and "{%" not in text
+        assert len(document.tables) == 2 and text.rstrip().endswith("攀枝花市仁和区信访局\n2022年5月10日")

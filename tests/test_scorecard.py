@@ -51,7 +51,9 @@ def test_the_template_loads_with_the_others():
     templates = load_templates()
     assert {"标准报告", "追加项目报告", "绩效自评表"} <= set(templates)
     scorecard = templates["绩效自评表"]
-    assert scorecard.sections == [] and "指标" in scorecard.variables and "总分" in scorecard.variables
+    assert scorecard.sections == ["绩效目标", "完成情况"]  # read by the 自评表 itself, shown as optional
+    assert set(scorecard.optional) == set(scorecard.sections) and not scorecard.issues
+    assert "指标" in scorecard.variables and "总分" in scorecard.variables
 
 
 def test_the_template_is_a_landscape_a4_table_with_chinese_fonts():

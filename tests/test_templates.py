@@ -149,10 +149,13 @@ def test_core_properties(docx_path):
     assert props.author == "excel-eval 模板"
 
 
+TABLE_LINES = ("表格", "表头", "表格行")  # the lines of a table in a src file (build_templates.add_table)
+
+
 def test_paragraphs_match_src(src, docx_path):
     doc = Document(docx_path)
-    rows = _src_rows(src)
-    paragraphs = doc.paragraphs
+    rows = [(style, text) for style, text in _src_rows(src) if style not in TABLE_LINES]
+    paragraphs = [p for p in doc.paragraphs if p.style.name != "表后说明"]  # the space below a table
     assert [p.text for p in paragraphs] == [text for _, text in rows]
     assert [p.style.name for p in paragraphs] == [STYLE_NAMES[s] for s, _ in rows]
     # 每段只有一个 run，docxtpl 看到的标签不被拆开
@@ -175,6 +178,7 @@ def _env():
         "大写金额": lambda v: f"大写{v}",
         "中文日期": lambda v: f"{v.year}年{v.month}月{v.day}日",
         "中文月份": lambda v: f"{v.year}年{v.month}月",
+        "千分位": lambda v: f"{v:,.2f}",
     })
     return env
 
@@ -213,7 +217,7 @@ def _context():
     }
 
 
-def test_render(docx_path, tmp_path):
+def test_render(src, docx_path, tmp_path):
     tpl = DocxTemplate(docx_path)
     tpl.render(_context(), jinja_env=_env())
     out = tmp_path / "out.docx"
@@ -224,9 +228,12 @@ def test_render(docx_path, tmp_path):
     full = "\n".join(texts)
     assert "{{" not in full and "{%" not in full
     assert "（仁和区信访工作专项经费）" in texts
-    assert "2021年度部门预算项目支出绩效自评报告" in texts
+    titles = [t.replace("{{ 预算年度 }}", "2021").replace("{{ 单位名称 }}", "攀枝花市仁和区信访局")
+              for style, t in _src_rows(src) if style == "报告标题"]
+    assert titles and all(title in texts for title in titles)
     assert "150000元" in full
-    assert "不符原因是部分差旅费用节约" in full
+    if "栏目.偏差原因" in src.read_text(encoding="utf-8"):
+        assert "不符原因是部分差旅费用节约" in full
     assert texts[-2:] == ["攀枝花市仁和区信访局", "2022年3月15日"]
     # {%p for %} 展开成独立的正文段落；自动转义后再由 Word 显示为原字符
     loops = [p for p in doc.paragraphs if p.text == "财务管理第一段<&>。"]
@@ -275,3 +282,25 @@ def test_signoff_and_label_layout(docx_path):
     label = doc.styles["附件标签"].paragraph_format
     # GB/T 9704 §8: the label on line 1, the title on line 3
     assert label.space_after.twips == 578 and label.line_spacing.twips == 578
+
+
+def test_the_build_script_reproduces_the_report_templates(src, docx_path, tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("build_templates", TEMPLATES_DIR / "build_templates.py")
+    builder = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(builder)
+    out = tmp_path / docx_path.name
+    builder.build(src, out)
+    assert out.read_bytes() == docx_path.read_bytes(), "run templates/build_templates.py"
+
+
+def test_a_table_in_a_report_template(tmp_path):
+    """详细报告's payment table: its columns, the header row repeated on every page, the loop rows spanning the table."""
+    doc = Document(TEMPLATES_DIR / "详细报告.docx")
+    payments = doc.tables[0]
+    assert [c.text for c in payments.rows[0].cells] == ["序号", "支付日期", "凭证号", "金额（元）", "支出类别", "摘要"]
+    assert payments.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
+    assert [c.text for c in payments.rows[1].cells] == ["{%tr for 笔 in 支出明细 %}"] * 6  # one cell over six columns
+    widths = [int(g.get(qn("w:w"))) for g in payments._tbl.tblGrid.findall(qn("w:gridCol"))]
+    assert abs(sum(widths) / 56.6929 - 156) < 0.5  # the text width, 156 mm

@@ -17,7 +17,7 @@ from typing import Callable
 from loguru import logger
 
 from ..files import names
-from ..files.atomic import INPLACE_MARK, flush_to_disk, pending_rewrites, temp_path, write_atomically
+from ..files.atomic import INPLACE_MARK, pending_rewrites, temp_path, write_atomically
 from ..schema import SUMMARY_ALIAS
 from .destination import OWN_WORKBOOK, SPLICE, damaged_message, format_name, open_by, package_kind, read_only
 from .package import minimal_workbook
