@@ -93,8 +93,10 @@ def quiet_unraisable() -> Iterator[None]:
     sys.unraisablehook = hook
     try:
         yield
+    except BaseException:
+        gc.collect()  # finalise what the error left half-done while the hook is in place
+        raise
     finally:
-        gc.collect()
         sys.unraisablehook = previous
 
 
