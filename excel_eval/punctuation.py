@@ -22,7 +22,7 @@ from typing import Callable, Iterable
 
 from .problems import Problems
 from .schema import NARRATIVE, PROJECTS
-from .workbook import ROW
+from .reading import ROW
 
 FULL_WIDTH = {",": "，", ";": "；", ":": "：", "(": "（", ")": "）", "?": "？", "!": "！"}
 FINAL_MARKS = set("。！？…；：")
