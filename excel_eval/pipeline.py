@@ -26,7 +26,8 @@ from .punctuation import check_punctuation, fixed_records
 from .reading import WorkbookData, read_workbook
 from .render import ReportTemplate, choose_template, load_templates, template_folder
 from .schema import INDICATORS, PROJECTS
-from .scorecard import TEMPLATE_NAME as SCORECARD_TEMPLATE, write_scorecards
+from .scorecard import SPLIT_TEMPLATE_NAME as SPLIT_SCORECARD_TEMPLATE, TEMPLATE_NAME as SCORECARD_TEMPLATE
+from .scorecard import write_scorecards
 from .scoring import Scorecard, check_indicators, score_project
 from .writeback.destination import DAMAGED, damaged_message, package_kind
 from .writeback.save import BACKUP_FOLDER, SummaryWrite, finish_rewrites, write_summary
@@ -132,7 +133,8 @@ def _run(workbook: Path, outdir: Path, templates_dir, now: dt.datetime, combined
     clock.lap("render")
     result.scores, result.scorecards = write_scorecards(
         shown, checked.data.get(INDICATORS), checked.templates.get(SCORECARD_TEMPLATE),
-        {job.record.project_id: job.path for job in jobs}, names, result.problems, now.date())
+        {job.record.project_id: job.path for job in jobs}, names, result.problems, now.date(),
+        checked.templates.get(SPLIT_SCORECARD_TEMPLATE))
     clock.lap("scorecards")
     if combined and result.reports:
         result.combined = _combine(result, workbook, label)

@@ -82,7 +82,9 @@ FIELDS = {
               "凭证号": "文字", "摘要": "文字"}],
     "绩效指标": [{"一级指标": "文字", "二级指标": "文字", "三级指标": "文字", "年度指标值": "文字", "实际完成值": "文字",
               "分值": "数字，如 20", "得分": "数字，最多两位小数，如 18.57", "偏差原因": "文字",
-              "计算说明": "得分是怎样算出的，如“7126件 ≥ 7000件，满分 15”"}],
+              "计算说明": "得分是怎样算出的，如“7126件 ≥ 7000件，满分 15”",
+              "指标性质": "按自评表分列填写时：＝、≥、≤ 或 定性", "指标值": "按自评表分列填写时的指标值",
+              "度量单位": "按自评表分列填写时的度量单位"}],
     SECTIONS: {template_lint.ANY: ["一段文字"]},
     # the ready-made sentences: 句子.资金到位, 句子.资金使用, …
     sentences.NAME: {piece: "一句话（规则见使用说明）" for piece in sentences.PIECES},
@@ -302,7 +304,9 @@ def indicator_rows(card: Scorecard) -> list[dict]:
         {"一级指标": clean_text(s.indicator.level1), "二级指标": clean_text(s.indicator.level2),
          "三级指标": clean_text(s.indicator.name), "年度指标值": clean_text(s.indicator.target),
          "实际完成值": clean_text(s.indicator.actual), "分值": tidy(s.weight), "得分": tidy(s.score),
-         "偏差原因": clean_text(s.indicator.deviation), "计算说明": s.how}
+         "偏差原因": clean_text(s.indicator.deviation), "计算说明": s.how,
+         "指标性质": clean_text(s.indicator.nature), "指标值": clean_text(s.indicator.value),
+         "度量单位": clean_text(s.indicator.unit)}
         for s in card.indicators
     ]
 

@@ -28,6 +28,7 @@ from .scoring import CENT, EXECUTION_WEIGHT, Scorecard
 from .table_fit import Cell, fit_columns
 
 TEMPLATE_NAME = "绩效自评表"
+SPLIT_TEMPLATE_NAME = "绩效自评表（分列）"  # for indicators given as 指标性质, 指标值 and 度量单位
 SUFFIX = "_自评表"
 GOAL_SECTION = "绩效目标"  # 年度总体目标：预期目标
 DONE_SECTION = "完成情况"  # 年度总体目标：实际完成情况
@@ -54,7 +55,8 @@ VARIABLES = {
     "资金构成": "当年财政拨款、上年结转资金、其他资金，各有 年初预算数、全年预算数、全年执行数、执行率",
     "预期目标": "年度总体目标的预期目标（文字说明表“绩效目标”栏目的各段）",
     "实际完成情况": "年度总体目标的实际完成情况（文字说明表“完成情况”栏目的各段）",
-    "指标": "绩效指标的列表，每项有 一级指标、二级指标、三级指标、年度指标值、实际完成值、分值、得分、偏差原因、计算说明",
+    "指标": "绩效指标的列表，每项有 一级指标、二级指标、三级指标、年度指标值、实际完成值、分值、得分、偏差原因、计算说明，"
+          "以及按自评表分列填写时的 指标性质、指标值、度量单位",
     "指标分值": "各绩效指标分值之和（通常为 90）",
     "指标得分": "各绩效指标得分之和（折算前）",
     "满分": "预算执行率分值 + 指标分值（指标分值合计不是 90 时按 90 折算，满分为 100）",
@@ -70,7 +72,8 @@ FIELDS = {
     "预期目标": ["一段文字"],
     "实际完成情况": ["一段文字"],
     "指标": [{"一级指标": "文字", "二级指标": "文字", "三级指标": "文字", "年度指标值": "文字", "实际完成值": "文字",
-            "分值": "数字", "得分": "数字", "偏差原因": "文字", "计算说明": "文字"}],
+            "分值": "数字", "得分": "数字", "偏差原因": "文字", "计算说明": "文字", "指标性质": "文字", "指标值": "文字",
+            "度量单位": "文字"}],
 }
 
 # The sections of 文字说明 the 自评表 reads (its 年度总体目标), as the guide and `excel-eval templates` show them.
@@ -319,12 +322,14 @@ def _padding(tbl) -> int:
 # ------------------------------------------------------------------------------------------ the run
 
 def write_scorecards(records: list[ProjectRecord], indicators, template, report_paths: dict[str, Path],
-                     used: set[str], problems, run_date: dt.date | None = None
+                     used: set[str], problems, run_date: dt.date | None = None, split_template=None
                      ) -> tuple[dict[str, Scorecard], list[Path]]:
     """Write the 自评表 of every project scored before rendering (`record.scorecard`, from the 绩效指标 Table
     `indicators`) beside its report (`report_paths`: 项目编号 → the report's path). `used` holds the file names taken (lower
-    case, no extension) and is updated. Returns the scorecards by 项目编号 and the files written; a file that
-    cannot be written is an error in `problems`, the others are written all the same."""
+    case, no extension) and is updated. A project whose indicators give their targets in the official layout's
+    columns (指标性质, 指标值, 度量单位) gets `split_template`, which prints those columns, when there is one.
+    Returns the scorecards by 项目编号 and the files written; a file that cannot be written is an error in
+    `problems`, the others are written all the same."""
     cards: dict[str, Scorecard] = {}
     written: list[Path] = []
     for record in records:
@@ -338,6 +343,8 @@ def write_scorecards(records: list[ProjectRecord], indicators, template, report_
                                           f"请把它放回模板文件夹。", value=TEMPLATE_NAME)
         return cards, written
     renderer = ScorecardRenderer(getattr(template, "path", template), run_date)
+    split_renderer = ScorecardRenderer(getattr(split_template, "path", split_template), run_date) \
+        if split_template is not None else renderer
     by_id = {r.project_id: r for r in records}
     for pid, card in cards.items():
         record = by_id[pid]
@@ -351,7 +358,8 @@ def write_scorecards(records: list[ProjectRecord], indicators, template, report_
         used.add(candidate.lower())
         path = report.with_name(candidate + ".docx")
         try:
-            renderer.render(record, card, path)
+            split = any(i.indicator.split for i in card.indicators)
+            (split_renderer if split else renderer).render(record, card, path)
         except PermissionError:
             problems.error("report-locked", f"自评表 {path.name} 无法写入：它可能正在 Word 或 WPS 中打开。"
                                             "请关闭它后重新运行；其他文件已照常生成。", value=path.name)

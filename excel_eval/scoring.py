@@ -56,12 +56,22 @@ class Indicator:
     score: Decimal | None  # 自评得分 as given
     deviation: str | None
     row: int = 0
+    # the target as the official 自评表 layout gives it, when it does (指标性质, 指标值, 度量单位)
+    nature: str | None = None
+    value: str | None = None
+    unit: str | None = None
 
     @classmethod
     def from_record(cls, record: dict) -> "Indicator":
         return cls(record.get("项目编号"), record.get("一级指标"), record.get("二级指标"), record.get("三级指标"),
                    record.get("年度指标值"), record.get("实际完成值"), record.get("分值"), record.get("自评得分"),
-                   record.get("偏差原因"), int(record.get(ROW) or 0))
+                   record.get("偏差原因"), int(record.get(ROW) or 0), record.get("指标性质"), record.get("指标值"),
+                   record.get("度量单位"))
+
+    @property
+    def split(self) -> bool:
+        """The target was given in the official layout's three columns."""
+        return self.value is not None
 
 
 @dataclass(frozen=True)

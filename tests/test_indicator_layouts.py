@@ -99,3 +99,23 @@ def test_a_fraction_with_a_percent_unit_is_pointed_out(tmp_path):
     [note] = [p for p in check(write_excel_workbook(tmp_path / "账.xlsx", sheets)).problems
               if p.code == "indicator-unit-unknown"]
     assert note.location == "绩效指标!F9" and "按 0.95% 理解" in note.message and "95%" in note.message
+
+
+def test_the_scorecard_prints_the_layout_it_was_given(official_book, tmp_path):
+    import docx
+
+    from excel_eval.pipeline import run
+
+    result = run(official_book, tmp_path / "out")
+    path = next(p for p in result.scorecards if "XF003" in p.name)
+    rows = [[c.text for c in row.cells] for table in docx.Document(str(path)).tables for row in table.rows]
+    header = next(r for r in rows if "指标\n性质" in r)  # the narrow columns' headings on two lines
+    assert header[1:] == ["一级指标", "二级指标", "三级指标", "指标\n性质", "指标值", "度量\n单位", "实际\n完成值", "分值",
+                          "得分", "偏差原因分析及改进措施"]
+    body = rows[rows.index(header) + 1:]
+    by_name = {r[3]: r for r in body if len(r) == 11}
+    assert by_name["办结信访事项数量"][4:10] == ["≥", "7000", "件", "7126", "15", "15"]
+    assert by_name["群众满意度"][4:10] == ["≥", "95%", "%", "96%", "10", "10"]
+    assert by_name["外包服务费按月支付率"][4:10] == ["＝", "100%", "%", "75%", "5", "3.75"]
+    assert by_name["及时解决群众诉求，减少信访上行压力"][4:7] == ["定性", "有效减少", ""]
+    assert result.scores["510411-2021-XF003"].total == SAMPLE_SCORES["510411-2021-XF003"][0]
