@@ -15,9 +15,13 @@ openpyxl writes it; `excel_eval.pipeline.check` reads it as a valid workbook wit
 
 from __future__ import annotations
 
+import io
 import math
 import unicodedata
+import zipfile
 from pathlib import Path
+
+from lxml import etree
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -25,9 +29,13 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from . import __version__
+from .files.atomic import write_bytes_atomically
 from .problems import UsageError
-from .schema import (AMOUNT, DATE, DEFAULT_TEMPLATES, INPUT_SHEETS, INTEGER, NUMBER, SUMMARY_HEADERS, SUMMARY_NAME,
+from .schema import (CONTRACT_VERSION, AMOUNT, DATE, DEFAULT_TEMPLATES, INPUT_SHEETS, INTEGER, NUMBER, SUMMARY_HEADERS, SUMMARY_NAME,
                      TEXT, TOTAL_MARKERS, Column, Sheet)
+from .writeback.styles import FONT_ORDER
+
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
 BLANK_NAME = "绩效自评填报表.xlsx"  # a default file name for `excel-eval new`
 GUIDE_SHEET = "填表说明"
@@ -135,14 +143,33 @@ def write_blank_workbook(path: Path, templates: dict | None = None, *, overwrite
     _write_guide(guide, templates, lists)
     book.active = 0
     book.properties.creator = "excel-eval"
-    book.properties.title = "项目支出绩效自评 标准填报工作簿（第 1 版）"
+    book.properties.title = f"项目支出绩效自评 标准填报工作簿（第 {CONTRACT_VERSION} 版）"
 
     path.parent.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
+    book.save(buffer)
     try:
-        book.save(path)
+        write_bytes_atomically(path, _fonts_in_sdk_order(buffer.getvalue()))
     except PermissionError as exc:
         raise UsageError(f"无法写入 {path}：文件可能正在 Excel 或 WPS 中打开，或文件夹不可写。") from exc
     return path
+
+
+def _fonts_in_sdk_order(package: bytes) -> bytes:
+    """The package with the children of every <font> in styles.xml in the order the Open XML SDK validates
+    (openpyxl writes name first; Excel accepts either, the SDK only its own)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(package)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/styles.xml":
+                root = etree.fromstring(data)
+                for font in root.iter(f"{{{_MAIN}}}font"):
+                    font[:] = sorted(font, key=lambda child: FONT_ORDER.index(etree.QName(child).localname)
+                                     if etree.QName(child).localname in FONT_ORDER else len(FONT_ORDER))
+                data = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+            dst.writestr(info, data)
+    return out.getvalue()
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -382,7 +409,7 @@ def _write_guide(ws, templates: dict, lists: dict) -> None:
     g = _Guide(ws)
     ws.sheet_properties.tabColor = "ED7D31"
     g.title("项目支出绩效自评 标准填报工作簿 填表说明")
-    g.para(f"标准填报工作簿第 1 版，由 excel-eval {__version__} 生成。按本说明填好各表后运行程序，每个项目生成一份"
+    g.para(f"标准填报工作簿第 {CONTRACT_VERSION} 版，由 excel-eval {__version__} 生成。按本说明填好各表后运行程序，每个项目生成一份"
            "《项目支出绩效自评报告》（Word），并在本工作簿中写入“汇总”表。", NOTE_FONT)
 
     g.heading("一、填写步骤")

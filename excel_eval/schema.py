@@ -1,4 +1,4 @@
-"""The standard workbook contract (标准填报工作簿, version 1) as data.
+"""The standard workbook contract (标准填报工作簿, version 2) as data.
 
 The reader, the checks, the summary writer and the docs all read this module: a column is described once.
 """
@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+
+CONTRACT_VERSION = 2  # ../shared/design/workbook.md: number formats, ledger exports, the official indicator layout
 
 TEXT = "text"
 INTEGER = "integer"
