@@ -10,6 +10,7 @@ import errno
 import json
 import os
 import re
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from excel_eval.writeback.save import SummaryWrite, finish_rewrites
 from workbooks import standard_sheets, standard_workbook, write_workbook
 
 README = Path(__file__).parent.parent / "README.md"
+CONVERTED = Path(__file__).parent / "fixtures" / "converted"
 NOW = dt.datetime(2026, 11, 27, 9, 30)
 
 
@@ -58,8 +60,40 @@ def read_only() -> str:
 
 
 def ods() -> str:
-    reason = "工作簿是 OpenDocument（.ods） 格式，不能写入新的工作表"
-    return _separate_summary_line(SummaryWrite(Path("out/账_汇总.xlsx"), None, False, reason))
+    shutil.copy(CONVERTED / "sample.ods", "账.ods")
+    return CliRunner().invoke(main, ["run", "账.ods", "-o", "out"]).output
+
+
+def zip_bomb() -> str:
+    from test_bounded_reading import with_member, zeros
+
+    with_member(Path("账.xlsx"), Path("炸弹.xlsx"), "xl/worksheets/sheet9.xml", zeros(40))
+    shutil.move("炸弹.xlsx", "账.xlsx")
+    return invoke()
+
+
+def damaged_sheet() -> str:
+    from test_damaged_parts import CASES as DAMAGED, damaged
+
+    made = damaged(Path.cwd(), "乱码", DAMAGED["乱码"][0])
+    shutil.move(made, "账.xlsx")
+    return invoke()
+
+
+def cell_too_long() -> str:
+    from test_bounded_reading import big_cell_workbook
+
+    shutil.move(big_cell_workbook(Path.cwd(), 40_000), "账.xlsx")
+    return CliRunner().invoke(main, ["check", "账.xlsx"]).output
+
+
+def percent_amount() -> str:
+    from excel_typed import Num, write_excel_workbook
+
+    sheets = standard_sheets()
+    sheets["支出明细"][1][2] = Num(0.5, "0%")
+    write_excel_workbook(Path("账.xlsx"), sheets)
+    return CliRunner().invoke(main, ["check", "账.xlsx"]).output
 
 
 def no_content_types() -> str:
@@ -144,6 +178,10 @@ CASES = {
     "工作簿正在 LibreOffice 中打开": open_in_libreoffice,
     "工作簿是只读文件": read_only,
     "工作簿是 .ods（或 .xls、.xlsb）": ods,
+    "工作簿中某个部分解压后大得异常（“压缩炸弹”）": zip_bomb,
+    "某张工作表已损坏（乱码、内容不完整）": damaged_sheet,
+    "单元格中的文字超过 32,767 个字符": cell_too_long,
+    "金额列中的数字是百分比格式": percent_amount,
     "工作簿内部结构不完整（例如缺少 `[Content_Types].xml`）": no_content_types,
     "另一个运行正在向同一个输出文件夹生成报告": second_run,
     "磁盘已满": disk_full,
