@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
-import json
 import os
 import re
 import shutil
@@ -18,10 +17,10 @@ import pytest
 from click.testing import CliRunner
 
 from excel_eval import docx_render
-from excel_eval.cli import _separate_summary_line, main
+from excel_eval.cli import main
 from excel_eval.files.errors import describe
 from excel_eval.files.lock import RunLock
-from excel_eval.writeback.save import SummaryWrite, finish_rewrites
+from excel_eval.writeback.save import finish_rewrites
 
 from workbooks import standard_sheets, standard_workbook, write_workbook
 
