@@ -97,3 +97,31 @@ def test_a_damaged_xls_names_the_file(tmp_path):
     bad.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504))
     with pytest.raises(UsageError, match="无法读取 旧.xls：文件已损坏"):
         read_workbook(bad, Problems())
+
+
+@pytest.mark.parametrize("name", ["sample.xls", "sample.ods"])
+def test_a_run_on_the_xls_or_ods_gives_the_samples_reports_and_a_summary_workbook(name, tmp_path, sample_run):
+    from urllib.parse import unquote
+
+    import openpyxl
+
+    from conftest import RUN_TIME
+    from excel_eval.pipeline import run
+    from test_ledger_sample import docx_text
+
+    book = tmp_path / name
+    shutil.copy(CONVERTED / name, book)
+    before = book.read_bytes()
+    result = run(book, tmp_path / "out", now=RUN_TIME)
+    assert book.read_bytes() == before  # the original is never changed
+    assert [docx_text(p) for p in result.reports] == [docx_text(p) for p in sample_run.reports]
+    assert [docx_text(p) for p in result.scorecards] == [docx_text(p) for p in sample_run.scorecards]
+    assert not result.summary.in_workbook and result.summary.target == tmp_path / "out" / f"sample_汇总.xlsx"
+
+    def cells(path):
+        return [[(c.value, c.number_format) for c in row] for row in openpyxl.load_workbook(path)["汇总"].iter_rows()]
+
+    assert cells(result.summary.target) == cells(sample_run.summary.target)
+    links = [c.hyperlink.target for row in openpyxl.load_workbook(result.summary.target)["汇总"].iter_rows()
+             for c in row if c.hyperlink]
+    assert len(links) == 4 and all((result.summary.target.parent / unquote(t)).is_file() for t in links)
