@@ -488,7 +488,9 @@ def _write_guide(ws, templates: dict, lists: dict) -> None:
         rows = []
         for section in template.sections:
             if section in template.defaults:
-                rows.append([section, "选填", "不填时用默认文字：" + template.defaults[section]])
+                from .render import readable_default
+
+                rows.append([section, "选填", "不填时用默认文字：" + readable_default(template.defaults[section])])
             elif section in template.optional:
                 rows.append([section, "选填", "不填则报告中不写这部分。" + template.optional[section]])
             else:

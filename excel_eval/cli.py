@@ -15,7 +15,7 @@ from .files.errors import FileProblem, describe
 from .pipeline import check, run
 from .problems import Problems, UsageError, WorkbookError
 from .formats import FILTER_HELP, FILTERS
-from .render import FIELDS, VARIABLES, TemplateProblem, load_templates, template_folder
+from .render import FIELDS, VARIABLES, TemplateProblem, load_templates, readable_default, template_folder
 from .resources import sample_workbook
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
@@ -256,7 +256,7 @@ def _describe_template(template) -> None:
         click.echo("  栏目（文字说明表的“栏目”列）：")
     for section in template.sections:
         if section in template.defaults:
-            kind = f"有默认文字：{_shorten(template.defaults[section])}"
+            kind = f"有默认文字：{_shorten(readable_default(template.defaults[section]))}"
         elif section in template.optional:
             kind = f"选填：{template.optional[section]}" if template.purpose != "报告" else "选填"
         else:

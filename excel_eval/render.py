@@ -332,6 +332,15 @@ def _compiled_default(text: str):
     return _DEFAULTS_ENV.from_string(text)
 
 
+_PIECE_TAG = re.compile(r"\{\{\s*句子\.(\w+)\s*\}\}")
+
+
+def readable_default(text: str) -> str:
+    """A section's default text as a user reads it in a list: a sentence piece shows as what it stands for
+    ("{{ 句子.总体评价 }}" → "〔按自评等级写的总体评价〕")."""
+    return _PIECE_TAG.sub(lambda m: f"〔{sentences.DESCRIPTIONS.get(m.group(1), '按数据写成的句子')}〕", text)
+
+
 def clean_text(text: object) -> str:
     """Text as written, minus characters that XML (and so Word) refuses."""
     return _ILLEGAL_XML.sub("", "" if text is None else str(text))

@@ -57,6 +57,11 @@ NAME = "句子"  # the pieces' name in templates: {{ 句子.资金到位 }}
 # The narrative sections a piece reads: a template that uses the piece uses those sections.
 SECTIONS_READ = {"资金到位": ("到位评价",), "到位评价": ("到位评价",), "资金使用": ("偏差原因",),
                  "预算对比": ("偏差原因",)}
+# What each piece says, for lists of a template's default texts (the rules are in the README).
+DESCRIPTIONS = {"区域": "全区、全县等", "资金计划": "按资金来源写的资金计划", "到位对比": "到位与计划的比较",
+                "到位率": "到位率", "到位评价": "按到位数和到位日期写的评价", "资金到位": "资金到位的句子",
+                "执行率": "执行率", "预算对比": "与预算的比较", "资金使用": "资金使用的句子",
+                "总体评价": "按自评等级写的总体评价"}
 PIECES = ("区域", "资金计划", "到位对比", "到位率", "到位评价", "资金到位", "执行率", "预算对比", "资金使用", "总体评价")
 
 EXECUTION_BOUNDARIES = (Fraction(0), Fraction(60), Fraction(90), Fraction(100), Fraction(110))  # in percent

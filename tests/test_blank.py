@@ -5,6 +5,8 @@ from types import SimpleNamespace
 
 import openpyxl
 import pytest
+
+from excel_eval.render import readable_default
 from openpyxl.utils import get_column_letter, range_boundaries
 
 from excel_eval import schema
@@ -190,7 +192,7 @@ def test_guide_lists_template_sections_with_defaults(book, templates):
         for section in template.sections:
             assert section in text
         for default in template.defaults.values():
-            assert default in text
+            assert readable_default(default) in text
     rows = [[c.value for c in row] for row in book[GUIDE_SHEET].iter_rows()]
     standard = templates["标准报告"]
     for section in standard.required_sections:
