@@ -118,12 +118,18 @@ class _Part:
     constant: bytes | None = None
 
 
-class CompiledDocx:
-    """One template, prepared for many renders."""
+Adjust = Callable[[etree._Element], None]  # changes a rendered document body in place
 
-    def __init__(self, source: Path | bytes, env: Environment):
+
+class CompiledDocx:
+    """One template, prepared for many renders. `adjust`, when given, changes each rendered document body
+    (the w:body element, after docxtpl's fixes) before it is written, as a caller would change the body of
+    docxtpl's rendered document before saving it."""
+
+    def __init__(self, source: Path | bytes, env: Environment, adjust: Adjust | None = None):
         self.source = source.read_bytes() if isinstance(source, Path) else source
         self.env = env
+        self.adjust = adjust
         self._members, self._comment = zipraw.read_members(io.BytesIO(self.source))
         self._docxtpl = DocxTemplate(io.BytesIO(self.source))  # its cleaning and fixes, on python-docx's parts
         self._docxtpl.init_docx()
@@ -171,10 +177,12 @@ class CompiledDocx:
             if "docPr" in body:
                 self._docxtpl.docx_ids_index = 1000  # as docxtpl's render_init, once per report
                 self._docxtpl.fix_docpr_ids(tree)
+            if self.adjust is not None:
+                self.adjust(tree)
             fit = style is not None and f'w:val="{signoff.NAME_STYLE}"' in body
             if fit:  # layout: the 落款's indents depend on its rendered text
                 signoff.fit(tree, style)
-            if "<w:tbl" in body or "docPr" in body or fit:
+            if "<w:tbl" in body or "docPr" in body or fit or self.adjust is not None:
                 body = etree.tostring(tree, encoding="unicode")
             return (prefix + body + suffix).encode("utf-8")
 
@@ -196,7 +204,7 @@ class CompiledDocx:
 
     def write(self, context: dict, out: Path) -> Path:
         if not self.fast:
-            return render_with_docxtpl(self.source, context, self.env, out)
+            return render_with_docxtpl(self.source, context, self.env, out, self.adjust)
         parts = self.render_parts(context)
         members = [m.replaced(parts[m.name]) if m.name in parts else m for m in self._members]
         with open(out, "wb") as f:
@@ -240,11 +248,14 @@ def _signoff_style(document):
     return None
 
 
-def render_with_docxtpl(source: Path | bytes, context: dict, env: Environment, out: Path) -> Path:
-    """The reference: docxtpl's own load, render and save."""
+def render_with_docxtpl(source: Path | bytes, context: dict, env: Environment, out: Path,
+                        adjust: Adjust | None = None) -> Path:
+    """The reference: docxtpl's own load, render and save (`adjust` changes the rendered body before saving)."""
     data = source.read_bytes() if isinstance(source, Path) else source
     document = DocxTemplate(io.BytesIO(data))
     document.render(context, jinja_env=env, autoescape=True)
+    if adjust is not None:
+        adjust(document.docx.element.body)
     style = _signoff_style(document.docx)  # layout: the 落款's indents
     if style is not None:
         signoff.fit(document.docx.element.body, style)

@@ -17,10 +17,11 @@ import io
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
+from docx import Document
 from docx.oxml.ns import qn
-from docxtpl import DocxTemplate
 from jinja2 import TemplateError
 
+from .docx_render import CompiledDocx, RenderedXmlInvalid
 from .files.atomic import write_atomically
 from .metrics import ProjectRecord
 from .render import Section, TemplateProblem, clean_text, indicator_rows, make_environment, tidy
@@ -146,57 +147,85 @@ def context(record: ProjectRecord, card: Scorecard, run_date: dt.date | None = N
 
 
 class ScorecardRenderer:
-    """Renders 自评表 documents from one template file (read once per run)."""
+    """Renders 自评表 documents from one template file, compiled once per run (docx_render.CompiledDocx); the
+    groups are merged and the column widths fitted on each rendered body."""
 
     def __init__(self, template_path: Path, run_date: dt.date | None = None):
         self.path = Path(template_path)
         self.run_date = run_date
         self.env = make_environment()
-        self._source: bytes | None = None
+        self._compiled: CompiledDocx | None = None
 
-    def render(self, record: ProjectRecord, card: Scorecard, out_path: Path) -> Path:
-        if self._source is None:
+    def compiled(self) -> CompiledDocx:
+        if self._compiled is None:
             try:
-                self._source = self.path.read_bytes()
+                source = self.path.read_bytes()
             except OSError as exc:
                 raise TemplateProblem(f"无法读取自评表模板 {self.path.name}：{exc}") from exc
-        doc = DocxTemplate(io.BytesIO(self._source))
-        try:
-            doc.render(context(record, card, self.run_date), jinja_env=self.env, autoescape=True)
-        except TemplateError as exc:
-            raise TemplateProblem(f"模板 {self.path.name} 渲染失败（项目 {record.project_id}）：{exc}") from exc
-        for table in doc.docx.element.body.iter(qn("w:tbl")):
-            merge_groups(table)
-        fit_widths(doc.docx.element.body, _font_twips(doc.docx))
+            em = _font_twips(Document(io.BytesIO(source)))
+            self._compiled = CompiledDocx(source, self.env, lambda body: lay_out(body, em))
+        return self._compiled
+
+    def render(self, record: ProjectRecord, card: Scorecard, out_path: Path) -> Path:
+        compiled = self.compiled()
+        values = context(record, card, self.run_date)
         out_path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(out_path, doc.save)
+        try:
+            write_atomically(out_path, lambda temp: compiled.write(values, temp))
+        except (TemplateError, RenderedXmlInvalid) as exc:
+            raise TemplateProblem(f"模板 {self.path.name} 渲染失败（项目 {record.project_id}）：{exc}") from exc
         return out_path
+
+
+def lay_out(body, em: int) -> None:
+    """The rendered body of a 自评表: groups merged in each table, then column widths fitted to the text."""
+    for table in body.iter(qn("w:tbl")):
+        merge_groups(table)
+    fit_widths(body, em)
 
 
 # ------------------------------------------------------------------------------------ merging groups
 
+# WordprocessingML names, spelled out once (qn() and path lookups are a good part of laying out a form)
+TBL, TBL_GRID, TR, TC, P, T = qn("w:tbl"), qn("w:tblGrid"), qn("w:tr"), qn("w:tc"), qn("w:p"), qn("w:t")
+TC_PR, P_PR, V_MERGE, VAL, W, TYPE = qn("w:tcPr"), qn("w:pPr"), qn("w:vMerge"), qn("w:val"), qn("w:w"), qn("w:type")
+TR_PR, GRID_BEFORE, GRID_SPAN, TC_W = qn("w:trPr"), qn("w:gridBefore"), qn("w:gridSpan"), qn("w:tcW")
+TBL_PR, CELL_MARGINS = qn("w:tblPr"), qn("w:tblCellMar")
+BEFORE_MERGE = (TC_W, GRID_SPAN, qn("w:hMerge"))  # vMerge goes after these
+
+
+def _child(element, name: str):
+    """The first child `name` of `element`, or None (as element.find(name), without its path machinery)."""
+    return next(element.iterchildren(name), None)
+
+
+def _property(element, properties: str, name: str):
+    """The child `name` of the element's properties child (w:tcPr, w:trPr, w:tblPr), or None."""
+    found = _child(element, properties)
+    return _child(found, name) if found is not None else None
+
+
 def _cells(tr) -> list[tuple[int, object]]:
     """(first grid column, tc) of each cell of a row."""
     column = 0
-    grid_before = tr.find(f"{qn('w:trPr')}/{qn('w:gridBefore')}")
+    grid_before = _property(tr, TR_PR, GRID_BEFORE)
     if grid_before is not None:
-        column = int(grid_before.get(qn("w:val"), "0"))
+        column = int(grid_before.get(VAL, "0"))
     cells = []
-    for tc in tr.findall(qn("w:tc")):
+    for tc in tr.iterchildren(TC):
         cells.append((column, tc))
-        span = tc.find(f"{qn('w:tcPr')}/{qn('w:gridSpan')}")
-        column += int(span.get(qn("w:val"), "1")) if span is not None else 1
+        column += _span(tc)
     return cells
 
 
 def _text(tc) -> str:
-    return "".join(t.text or "" for t in tc.iter(qn("w:t"))).strip()
+    return "".join(tc.itertext(T, with_tail=False)).strip()
 
 
 def merge_groups(tbl) -> None:
     """Below the row headed 一级指标 / 二级指标, merge each run of equal cells in those columns vertically
     (二级 runs only within one 一级 run). The run ends at the first row without a cell at those columns."""
-    rows = tbl.findall(qn("w:tr"))
+    rows = tbl.findall(TR)
     header_index, columns = None, []
     for index, tr in enumerate(rows):
         texts = {_text(tc): column for column, tc in _cells(tr)}
@@ -223,22 +252,30 @@ def merge_groups(tbl) -> None:
 
 
 def _span(tc) -> int:
-    span = tc.find(f"{qn('w:tcPr')}/{qn('w:gridSpan')}")
-    return int(span.get(qn("w:val"), "1")) if span is not None else 1
+    span = _property(tc, TC_PR, GRID_SPAN)
+    return int(span.get(VAL, "1")) if span is not None else 1
+
+
+def _tc_pr(tc):
+    """The cell's w:tcPr, added as its first child when it has none."""
+    tc_pr = tc.find(TC_PR)
+    if tc_pr is None:
+        tc_pr = tc.makeelement(TC_PR, {})
+        tc.insert(0, tc_pr)
+    return tc_pr
 
 
 def _merge(cells: list) -> None:
     for index, tc in enumerate(cells):
-        tc_pr = tc.get_or_add_tcPr()
-        for old in tc_pr.findall(qn("w:vMerge")):
+        tc_pr = _tc_pr(tc)
+        for old in tc_pr.findall(V_MERGE):
             tc_pr.remove(old)
-        merge = tc_pr.makeelement(qn("w:vMerge"), {})
+        merge = tc_pr.makeelement(V_MERGE, {})
         if index == 0:
-            merge.set(qn("w:val"), "restart")
-        # vMerge goes after tcW, gridSpan, hMerge (CT_TcPr order)
+            merge.set(VAL, "restart")
         anchor = None
-        for tag in ("w:tcW", "w:gridSpan", "w:hMerge"):
-            found = tc_pr.find(qn(tag))
+        for tag in BEFORE_MERGE:
+            found = tc_pr.find(tag)
             if found is not None:
                 anchor = found
         if anchor is not None:
@@ -246,11 +283,11 @@ def _merge(cells: list) -> None:
         else:
             tc_pr.insert(0, merge)
         if index:
-            paragraphs = tc.findall(qn("w:p"))
+            paragraphs = tc.findall(P)
             for p in paragraphs[1:]:
                 tc.remove(p)
             for child in list(paragraphs[0]):
-                if child.tag != qn("w:pPr"):
+                if child.tag != P_PR:
                     paragraphs[0].remove(child)
 
 
@@ -272,47 +309,49 @@ def fit_widths(body, em: int) -> None:
     """Give the top-level tables of `body` (the parts of one table, on one grid) column widths from their
     text (table_fit.fit_columns), keeping their width; left as they are when the grids differ or the text
     cannot fit."""
-    tables = body.findall(qn("w:tbl"))
-    grids = [[int(col.get(qn("w:w"))) for col in tbl.find(qn("w:tblGrid"))] for tbl in tables]
+    tables = body.findall(TBL)
+    grids = [[int(col.get(W)) for col in tbl.find(TBL_GRID)] for tbl in tables]
     if not grids or any(len(g) != len(grids[0]) for g in grids):
         return
     total = sum(grids[0])
-    cells = [cell for number, tbl in enumerate(tables) for cell in _content_cells(number, tbl)]
+    rows = [[_cells(tr) for tr in tbl.findall(TR)] for tbl in tables]
+    cells = [cell for number, table_rows in enumerate(rows) for cell in _content_cells(number, table_rows)]
     widths = fit_columns(cells, len(grids[0]), total / em, _padding(tables[0]) / em)
     if widths is None:
         return
     twips = [round(w * em) for w in widths]
     twips[-1] += total - sum(twips)
-    for tbl in tables:
-        for col, width in zip(tbl.find(qn("w:tblGrid")), twips):
-            col.set(qn("w:w"), str(width))
-        for tr in tbl.findall(qn("w:tr")):
-            for column, tc in _cells(tr):
-                tc_w = tc.find(f"{qn('w:tcPr')}/{qn('w:tcW')}")
+    for tbl, table_rows in zip(tables, rows):
+        for col, width in zip(tbl.find(TBL_GRID), twips):
+            col.set(W, str(width))
+        for row in table_rows:
+            for column, tc in row:
+                tc_w = _property(tc, TC_PR, TC_W)
                 if tc_w is not None:
-                    tc_w.set(qn("w:w"), str(sum(twips[column:column + _span(tc)])))
-                    tc_w.set(qn("w:type"), "dxa")
+                    tc_w.set(W, str(sum(twips[column:column + _span(tc)])))
+                    tc_w.set(TYPE, "dxa")
 
 
-def _content_cells(number: int, tbl) -> list[Cell]:
+def _content_cells(number: int, rows: list[list[tuple[int, object]]]) -> list[Cell]:
+    """The cells of one table (its rows as _cells gives them) for table_fit."""
     cells = []
-    for row, tr in enumerate(tbl.findall(qn("w:tr"))):
-        for column, tc in _cells(tr):
-            merge = tc.find(f"{qn('w:tcPr')}/{qn('w:vMerge')}")
-            if merge is not None and merge.get(qn("w:val")) != "restart":
+    for row, row_cells in enumerate(rows):
+        for column, tc in row_cells:
+            merge = _property(tc, TC_PR, V_MERGE)
+            if merge is not None and merge.get(VAL) != "restart":
                 continue  # continues the cell above
-            paragraphs = tuple("".join(t.text or "" for t in p.iter(qn("w:t"))) for p in tc.findall(qn("w:p")))
+            paragraphs = tuple("".join(p.itertext(T, with_tail=False)) for p in tc.iterchildren(P))
             cells.append(Cell(column, _span(tc), paragraphs, (number, row), merged=merge is not None))
     return cells
 
 
 def _padding(tbl) -> int:
     """The left and right cell margins of a table, in twips (Word's default 108 each when not set)."""
-    margins = tbl.find(f"{qn('w:tblPr')}/{qn('w:tblCellMar')}")
+    margins = _property(tbl, TBL_PR, CELL_MARGINS)
     total = 0
     for side in ("left", "right"):
         found = margins.find(qn(f"w:{side}")) if margins is not None else None
-        total += int(found.get(qn("w:w"))) if found is not None else 108
+        total += int(found.get(W)) if found is not None else 108
     return total
 
 
