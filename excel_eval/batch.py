@@ -16,7 +16,7 @@ from typing import Callable, Iterator
 
 from .files.atomic import write_atomically
 from .files.errors import describe
-from .metrics import ProjectRecord
+from .records import ProjectRecord
 from .render import ReportRenderer, ReportTemplate, TemplateProblem
 
 # Measured by benchmarks/benchmark.py on a 2-core machine: starting spawned workers costs about 0.8 s and

@@ -1,4 +1,7 @@
-"""The command line: a thin face over the library (pipeline)."""
+"""The command line: a thin face over the library (pipeline).
+
+Each command imports what it uses when it runs (pandas, openpyxl, the renderer take most of a second to
+import), so that `--help` and `new` start at once; tests/test_cli.py checks which modules they load."""
 
 from __future__ import annotations
 
@@ -10,13 +13,10 @@ import click
 from loguru import logger
 
 from . import __version__
-from .blank import BLANK_NAME, write_blank_workbook
 from .files.errors import FileProblem, describe
-from .pipeline import check, run
-from .problems import Problems, UsageError, WorkbookError
-from .formats import FILTER_HELP, FILTERS
-from .render import FIELDS, VARIABLES, TemplateProblem, load_templates, template_folder
+from .problems import Problems, TemplateProblem, UsageError, WorkbookError
 from .resources import sample_workbook
+from .schema import BLANK_NAME
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 LOG_FILE = "运行日志.log"
@@ -133,6 +133,8 @@ def run_command(workbook: Path | None, outdir: Path | None, templates_dir: Path 
 
     不指定 WORKBOOK 时，使用内置示例工作簿的副本（放在 output/ 下），不会改动程序自带的文件。
     """
+    from .pipeline import run
+
     _setup_logging(debug, quiet)
     progress = _Progress(enabled=not quiet and sys.stderr.isatty())
     try:
@@ -181,6 +183,9 @@ def run_command(workbook: Path | None, outdir: Path | None, templates_dir: Path 
 @_debug_option
 def new_command(path: Path, templates_dir: Path | None, force: bool, debug: bool) -> None:
     """新建一个空白的标准填报工作簿（含填表说明、下拉选项和各表表头），默认文件名为“绩效自评填报表.xlsx”。"""
+    from .blank import write_blank_workbook
+    from .render import load_templates, template_folder
+
     _setup_logging(debug, quiet=False)
     try:
         templates = load_templates(template_folder(templates_dir, path))
@@ -199,6 +204,8 @@ def new_command(path: Path, templates_dir: Path | None, force: bool, debug: bool
 @_debug_option
 def check_command(workbook: Path, templates_dir: Path | None, debug: bool) -> None:
     """只检查工作簿，不生成报告：列出所有错误和警告。没有错误时退出码为 0。"""
+    from .pipeline import check
+
     _setup_logging(debug, quiet=False)
     try:
         result = check(workbook, templates_dir)
@@ -217,6 +224,9 @@ def check_command(workbook: Path, templates_dir: Path | None, debug: bool) -> No
 @_templates_option
 def templates_command(templates_dir: Path | None) -> None:
     """列出可用的模板，以及每个模板使用的变量、格式和文字说明栏目，并检查模板中的标签。模板有错误时退出码为 1。"""
+    from .formats import FILTER_HELP
+    from .render import FIELDS, VARIABLES, load_templates, template_folder
+
     try:
         templates = load_templates(template_folder(templates_dir))
     except UsageError as exc:
@@ -243,6 +253,8 @@ def templates_command(templates_dir: Path | None) -> None:
 
 
 def _describe_template(template) -> None:
+    from .formats import FILTERS
+
     click.echo(f"【{template.name}】 {template.path}")
     if template.description:
         click.echo(f"  说明：{template.description}")

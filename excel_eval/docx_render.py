@@ -149,6 +149,11 @@ class CompiledDocx:
         if not set(self._parts) <= names:
             self.fast = False  # part names that are not plain member names: let docxtpl write the package
 
+    @property
+    def document(self):
+        """The template as python-docx reads it (its styles, for instance); not to be changed."""
+        return self._docxtpl.docx
+
     def _add(self, part, patched: str, finish: Callable[[str], bytes]) -> None:
         # As docxtpl's render_xml_part: one paragraph per line, so that {%p %} tags work on whole lines.
         template = self.env.from_string(re.sub(r"<w:p([ >])", r"\n<w:p\1", patched))

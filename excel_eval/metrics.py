@@ -1,4 +1,5 @@
-"""Figures per project, computed with pandas from 预算 and 支出明细. Pure functions: tables in, records out.
+"""Figures per project, computed with pandas from 预算 and 支出明细. Pure functions: tables in, records out
+(records.ProjectRecord, also importable from here).
 
 All money is integer fen; rates are exact Decimal fractions (rounded only when formatted).
 """
@@ -6,77 +7,14 @@ All money is integer fen; rates are exact Decimal fractions (rounded only when f
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from .schema import BUDGET, DISBURSEMENTS, NARRATIVE, PROJECTS
 from .reading import ROW, WorkbookData
-
-if TYPE_CHECKING:
-    from .scoring import Scorecard
+from .records import UNNAMED_CATEGORY, UNNAMED_SOURCE, Figures, ProjectRecord
+from .schema import BUDGET, DISBURSEMENTS, NARRATIVE, PROJECTS
 
 BUDGET_AMOUNTS = ("申报数", "批复数", "全年预算数", "到位数")
-UNNAMED_SOURCE = "未注明来源"
-UNNAMED_CATEGORY = "未分类"
-
-
-@dataclass
-class Figures:
-    declared: int  # 申报数, fen
-    approved: int  # 批复数
-    budget: int  # 全年预算数
-    received: int  # 到位数
-    spent: int  # 支出数
-
-    @property
-    def balance(self) -> int:
-        """结余 = 到位数 − 支出数."""
-        return self.received - self.spent
-
-    @property
-    def received_rate(self) -> Decimal | None:
-        """到位率 = 到位数 / 全年预算数."""
-        return ratio(self.received, self.budget)
-
-    @property
-    def execution_rate(self) -> Decimal | None:
-        """执行率 = 支出数 / 全年预算数."""
-        return ratio(self.spent, self.budget)
-
-
-@dataclass
-class ProjectRecord:
-    project_id: str
-    name: str
-    unit_name: str
-    unit_short_name: str
-    year: int
-    project_type: str
-    template: str | None  # as written in 项目!报告模板, None for the default by type
-    report_date: dt.date | None
-    excel_row: int
-    figures: Figures
-    received_date: dt.date | None = None  # the earliest 到位日期
-    receipts: list[tuple[dt.date | None, int]] = field(default_factory=list)  # (到位日期, 到位数 fen) per 预算 row
-    by_source: list[dict] = field(default_factory=list)
-    by_category: list[dict] = field(default_factory=list)
-    by_month: list[dict] = field(default_factory=list)
-    payments: int = 0  # number of ledger rows
-    sections: dict[str, list[str]] = field(default_factory=dict)  # 栏目 -> paragraphs, in sheet order
-    # every payment in ledger order: date, amount (fen), category, source, voucher, memo (None when blank)
-    ledger: list[dict] = field(default_factory=list)
-    department: str = ""  # 主管部门, 单位名称 when blank
-    implementer: str = ""  # 实施单位, 单位名称 when blank
-    scorecard: "Scorecard | None" = None  # the 自评表 scores (scoring.score_project), set by the run
-
-
-def ratio(numerator: int, denominator: int) -> Decimal | None:
-    if not denominator:
-        return None
-    return Decimal(numerator) / Decimal(denominator)
 
 
 def budget_rows(data: WorkbookData) -> pd.DataFrame:

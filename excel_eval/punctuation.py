@@ -21,8 +21,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from .problems import Problems
-from .schema import NARRATIVE, PROJECTS
-from .workbook import ROW
+from .schema import NARRATIVE, PROJECTS, ROW
 
 FULL_WIDTH = {",": "，", ";": "；", ":": "：", "(": "（", ")": "）", "?": "？", "!": "！"}
 FINAL_MARKS = set("。！？…；：")

@@ -23,8 +23,8 @@ from loguru import logger
 
 from . import formats, sentences, template_lint
 from .docx_render import CompiledDocx, RenderedXmlInvalid
-from .metrics import ProjectRecord
-from .problems import UsageError
+from .records import ProjectRecord
+from .problems import TemplateProblem, UsageError  # noqa: F401 - TemplateProblem raised from here, too
 from .resources import program_dir, templates_dir
 from .schema import default_template
 from .scoring import EXECUTION_WEIGHT, Scorecard
@@ -101,10 +101,6 @@ class Section(list):
 
     def __str__(self) -> str:
         return "".join(self)
-
-
-class TemplateProblem(Exception):
-    """A template that cannot be read or rendered; the message names the template and the cause."""
 
 
 @dataclass

@@ -13,17 +13,16 @@ widths are the defaults and their sum the table's width.
 from __future__ import annotations
 
 import datetime as dt
-import io
+import functools
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-from docx import Document
 from docx.oxml.ns import qn
 from jinja2 import TemplateError
 
 from .docx_render import CompiledDocx, RenderedXmlInvalid
 from .files.atomic import write_atomically
-from .metrics import ProjectRecord
+from .records import ProjectRecord
 from .render import Section, TemplateProblem, clean_text, indicator_rows, make_environment, tidy
 from .scoring import CENT, EXECUTION_WEIGHT, Scorecard
 from .table_fit import Cell, fit_columns
@@ -162,8 +161,8 @@ class ScorecardRenderer:
                 source = self.path.read_bytes()
             except OSError as exc:
                 raise TemplateProblem(f"无法读取自评表模板 {self.path.name}：{exc}") from exc
-            em = _font_twips(Document(io.BytesIO(source)))
-            self._compiled = CompiledDocx(source, self.env, lambda body: lay_out(body, em))
+            self._compiled = CompiledDocx(source, self.env)
+            self._compiled.adjust = functools.partial(lay_out, em=_font_twips(self._compiled.document))
         return self._compiled
 
     def render(self, record: ProjectRecord, card: Scorecard, out_path: Path) -> Path:

@@ -25,13 +25,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from decimal import ROUND_HALF_UP, Decimal
 
 from .problems import Problems
 from .quantities import (EQ, LE, LT, Deadline, Quantity, UnitMismatch, chinese_day, comparable, met_on_time,
                          parse_deadline, parse_quantity, plain as _plain)
-from .reading import ROW, Table
-from .schema import LEVEL1, LEVEL2
+from .schema import LEVEL1, LEVEL2, ROW
+
+if TYPE_CHECKING:
+    from .reading import Table
 
 EXECUTION_WEIGHT = Decimal(10)  # 预算执行率 分值
 INDICATOR_WEIGHTS = Decimal(90)  # what the indicators' 分值 add up to (产出 50, 效益 30, 满意度 10)

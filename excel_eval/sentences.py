@@ -51,7 +51,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from . import formats
-from .metrics import UNNAMED_SOURCE, Figures, ProjectRecord
+from .records import UNNAMED_SOURCE, Figures, ProjectRecord
 
 NAME = "句子"  # the pieces' name in templates: {{ 句子.资金到位 }}
 # The narrative sections a piece reads: a template that uses the piece uses those sections.

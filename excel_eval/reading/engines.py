@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 import defusedxml
-import openpyxl
 from loguru import logger
 
 from ..problems import UsageError
@@ -136,6 +135,8 @@ def open_openpyxl(path: Path) -> tuple[list[str], Loader]:
 
 def open_workbook(path: Path):
     """Open the workbook with openpyxl, cached values of formulas; a damaged package is a usage error."""
+    import openpyxl  # the fallback engine: a sixth of a second to import, so only when used
+
     check_package(path)
     try:
         return openpyxl.load_workbook(path, data_only=True, keep_vba=False, keep_links=False)

@@ -15,18 +15,16 @@ from decimal import Decimal
 from typing import Iterable, Iterator
 
 import pandas as pd
-from openpyxl.utils import get_column_letter
 
 from .. import money
 from ..problems import ERROR, WARNING, Problems
-from ..schema import AMOUNT, DATE, INTEGER, TEXT, Column, Sheet, normalize_name
+from ..schema import AMOUNT, DATE, INTEGER, ROW, TEXT, Column, Sheet, normalize_name
 from .columns import Formats, Issue, convert_column
 from .facts import CellFacts
-from .raw import RawSheet
+from .raw import RawSheet, column_letter
 from .styles import NO_STYLES, BookStyles
 
 HEADER_SEARCH_ROWS = 10
-ROW = "_row"  # the Excel row number of a record, kept as a column of every frame
 
 
 @dataclass
@@ -88,9 +86,9 @@ def read_sheet(ws: RawSheet, sheet: Sheet, problems: Problems, facts: CellFacts 
     for name, (first, again) in duplicates.items():
         problems.warning(
             "column-duplicate",
-            f"表头中“{name}”出现了两次（{get_column_letter(first + 1)}{header_index + 1} 和 "
-            f"{get_column_letter(again + 1)}{header_index + 1}），只读取了第一列。请删除或改名多余的一列。",
-            sheet=ws.title, cell=f"{get_column_letter(again + 1)}{header_index + 1}", value=header[again],
+            f"表头中“{name}”出现了两次（{column_letter(first + 1)}{header_index + 1} 和 "
+            f"{column_letter(again + 1)}{header_index + 1}），只读取了第一列。请删除或改名多余的一列。",
+            sheet=ws.title, cell=f"{column_letter(again + 1)}{header_index + 1}", value=header[again],
         )
     default_unit = unit_line(rows[:header_index], ws.title, problems) or "元"
     units: dict[str, str] = {}
@@ -101,11 +99,11 @@ def read_sheet(ws: RawSheet, sheet: Sheet, problems: Problems, facts: CellFacts 
                 _, unit = money.unit_from_header(text)
             except money.ValueProblem as exc:
                 problems.error("unit-unsupported", f"表头“{text}”：{exc}。",
-                               sheet=ws.title, cell=f"{get_column_letter(positions[column.name] + 1)}{header_index + 1}",
+                               sheet=ws.title, cell=f"{column_letter(positions[column.name] + 1)}{header_index + 1}",
                                value=text)
                 unit = None
             units[column.name] = unit or default_unit
-    letters = {name: get_column_letter(index + 1) for name, index in positions.items()}
+    letters = {name: column_letter(index + 1) for name, index in positions.items()}
     table = Table(sheet, ws.title, pd.DataFrame(), letters, units)
     filled = [positions[c.name] for c in sheet.all_columns if c.kind in _FILLED_KINDS and c.name in positions]
     data_rows = merged_filled(itertools.chain(rows[header_index + 1:], stream), ws.merged, header_index + 2, filled)
@@ -325,7 +323,7 @@ def unit_line(rows: list, title: str, problems: Problems) -> str | None:
                     unit = money.unit_from_line(value)
                 except money.ValueProblem as exc:
                     problems.error("unit-unsupported", f"单位行“{value}”：{exc}。",
-                                   sheet=title, cell=f"{get_column_letter(position + 1)}{index + 1}", value=value)
+                                   sheet=title, cell=f"{column_letter(position + 1)}{index + 1}", value=value)
                     continue
                 if unit:
                     return unit

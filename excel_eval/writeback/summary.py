@@ -12,7 +12,7 @@ from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
-from ..metrics import ProjectRecord, ratio
+from ..records import ProjectRecord, ratio
 from ..schema import SUMMARY_HEADERS, SUMMARY_NAME
 from .refs import col_letter
 from .spec import BarChart, Cell, ConditionalFormat, Margins, PageSetup, SheetSpec, Style
