@@ -62,7 +62,7 @@ def generate(path: Path, projects: int, payments: int, seed: int = 2021, indicat
     rng = random.Random(seed)
     narrative, indicator_rows = sample_rows()
     path.parent.mkdir(parents=True, exist_ok=True)
-    book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
+    book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False,
                                            "strings_to_numbers": False, "strings_to_urls": False})
     date = book.add_format({"num_format": "yyyy-mm-dd"})
     sheets = {name: _Sheet(book.add_worksheet(name), date) for name in ("项目", "预算", "支出明细", "文字说明", "绩效指标")}

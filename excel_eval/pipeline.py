@@ -132,7 +132,7 @@ def _run(workbook: Path, outdir: Path, templates_dir, now: dt.datetime, combined
     clock.lap("render")
     result.scores, result.scorecards = write_scorecards(
         shown, checked.data.get(INDICATORS), checked.templates.get(SCORECARD_TEMPLATE),
-        {job.record.project_id: job.path for job in jobs}, names, result.problems, now.date())
+        {job.record.project_id: job.path for job in jobs}, names, result.problems, now.date(), workers)
     clock.lap("scorecards")
     if combined and result.reports:
         result.combined = _combine(result, workbook, label)

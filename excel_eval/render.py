@@ -15,6 +15,7 @@ import tomllib
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Iterable
 
 from docx import Document
 from jinja2 import TemplateError
@@ -342,6 +343,15 @@ class ReportRenderer:
         if template_name not in self._compiled:
             self._compiled[template_name] = CompiledDocx(self.templates[template_name].path, self.env)
         return self._compiled[template_name]
+
+    def prepare(self, names: Iterable[str]) -> None:
+        """Compile the templates `names` now (before worker processes are forked, which then share them). A
+        template that cannot be compiled is left to fail again, and be reported, for each report using it."""
+        for name in dict.fromkeys(names):
+            try:
+                self.compiled(name)
+            except Exception:  # noqa: BLE001 - render() turns it into each report's problem
+                logger.debug("模板 {} 未能预先编译", name)
 
     def render(self, record: ProjectRecord, template_name: str, out_path: Path) -> Path:
         template = self.templates[template_name]

@@ -166,14 +166,27 @@ class ScorecardRenderer:
         return self._compiled
 
     def render(self, record: ProjectRecord, card: Scorecard, out_path: Path) -> Path:
-        compiled = self.compiled()
-        values = context(record, card, self.run_date)
-        out_path.parent.mkdir(parents=True, exist_ok=True)
         try:
+            compiled = self.compiled()
+            values = context(record, card, self.run_date)
+            out_path.parent.mkdir(parents=True, exist_ok=True)
             write_atomically(out_path, lambda temp: compiled.write(values, temp))
         except (TemplateError, RenderedXmlInvalid) as exc:
             raise TemplateProblem(f"模板 {self.path.name} 渲染失败（项目 {record.project_id}）：{exc}") from exc
         return out_path
+
+
+    def attempt(self, form: tuple[ProjectRecord, Scorecard, Path]) -> tuple[str, str] | None:
+        """Render one (record, card, path); (code, message) when it cannot be written, None when it was."""
+        record, card, path = form
+        try:
+            self.render(record, card, path)
+        except PermissionError:
+            return "report-locked", (f"自评表 {path.name} 无法写入：它可能正在 Word 或 WPS 中打开。"
+                                     "请关闭它后重新运行；其他文件已照常生成。")
+        except TemplateProblem as exc:
+            return "template-failed", str(exc)
+        return None
 
 
 def lay_out(body, em: int) -> None:
@@ -357,45 +370,47 @@ def _padding(tbl) -> int:
 # ------------------------------------------------------------------------------------------ the run
 
 def write_scorecards(records: list[ProjectRecord], indicators, template, report_paths: dict[str, Path],
-                     used: set[str], problems, run_date: dt.date | None = None
+                     used: set[str], problems, run_date: dt.date | None = None, workers: int | None = None
                      ) -> tuple[dict[str, Scorecard], list[Path]]:
     """Write the 自评表 of every project scored before rendering (`record.scorecard`, from the 绩效指标 Table
-    `indicators`) beside its report (`report_paths`: 项目编号 → the report's path). `used` holds the file names taken (lower
-    case, no extension) and is updated. Returns the scorecards by 项目编号 and the files written; a file that
-    cannot be written is an error in `problems`, the others are written all the same."""
-    cards: dict[str, Scorecard] = {}
-    written: list[Path] = []
-    for record in records:
-        card = record.scorecard
-        if card is not None:
-            cards[record.project_id] = card
+    `indicators`) beside its report (`report_paths`: 项目编号 → the report's path). `used` holds the file names
+    taken (lower case, no extension) and is updated. Returns the scorecards by 项目编号 and the files written; a
+    file that cannot be written is an error in `problems`, the others are written all the same. `workers` is
+    the number of processes (batch.default_workers when None)."""
+    from .batch import default_workers, map_in_order
+
+    cards = {record.project_id: record.scorecard for record in records if record.scorecard is not None}
     if not cards:
-        return cards, written
+        return cards, []
     if template is None:
         problems.error("template-failed", f"找不到自评表模板“{TEMPLATE_NAME}.docx”，未生成绩效自评表。"
                                           f"请把它放回模板文件夹。", value=TEMPLATE_NAME)
-        return cards, written
+        return cards, []
     renderer = ScorecardRenderer(getattr(template, "path", template), run_date)
     by_id = {r.project_id: r for r in records}
-    for pid, card in cards.items():
-        record = by_id[pid]
-        report = report_paths.get(pid)
-        if report is None:
-            continue
-        stem, counter = scorecard_filename(report.name)[:-5], 2
-        candidate = stem
-        while candidate.lower() in used:
-            candidate, counter = f"{stem}_{counter}", counter + 1
-        used.add(candidate.lower())
-        path = report.with_name(candidate + ".docx")
+    forms = [(by_id[pid], card, _form_path(report_paths[pid], used)) for pid, card in cards.items()
+             if pid in report_paths]
+    workers = default_workers(len(forms)) if workers is None else workers
+    if workers > 1:
         try:
-            renderer.render(record, card, path)
-        except PermissionError:
-            problems.error("report-locked", f"自评表 {path.name} 无法写入：它可能正在 Word 或 WPS 中打开。"
-                                            "请关闭它后重新运行；其他文件已照常生成。", value=path.name)
-            continue
-        except TemplateProblem as exc:
-            problems.error("template-failed", str(exc), value=pid)
-            continue
-        written.append(path)
+            renderer.compiled()  # before the fork: the workers share it
+        except TemplateProblem:
+            pass  # reported for each form below
+    written: list[Path] = []
+    for (record, _, path), failure in zip(forms, map_in_order(renderer.attempt, forms, workers)):
+        if failure is None:
+            written.append(path)
+        else:
+            code, message = failure
+            problems.error(code, message, value=path.name if code == "report-locked" else record.project_id)
     return cards, written
+
+
+def _form_path(report: Path, used: set[str]) -> Path:
+    """`<report's stem>_自评表.docx` beside the report, numbered when the name is taken (`used` is updated)."""
+    stem, counter = scorecard_filename(report.name)[:-5], 2
+    candidate = stem
+    while candidate.lower() in used:
+        candidate, counter = f"{stem}_{counter}", counter + 1
+    used.add(candidate.lower())
+    return report.with_name(candidate + ".docx")
