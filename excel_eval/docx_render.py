@@ -148,6 +148,9 @@ class CompiledDocx:
                 self._add(part, self._docxtpl.patch_xml(xml), _checked(part))
         if not set(self._parts) <= names:
             self.fast = False  # part names that are not plain member names: let docxtpl write the package
+        # parts without tags are the same in every report: compressed once
+        self._packed = {m.name: m.replaced(self._parts[m.name].constant).packed() for m in self._members
+                        if m.name in self._parts and self._parts[m.name].template is None}
 
     @property
     def document(self):
@@ -210,8 +213,9 @@ class CompiledDocx:
     def write(self, context: dict, out: Path) -> Path:
         if not self.fast:
             return render_with_docxtpl(self.source, context, self.env, out, self.adjust)
-        parts = self.render_parts(context)
-        members = [m.replaced(parts[m.name]) if m.name in parts else m for m in self._members]
+        parts = {name: self._finish(part, context) for name, part in self._parts.items() if part.template is not None}
+        members = [m.replaced(parts[m.name]) if m.name in parts else self._packed.get(m.name, m)
+                   for m in self._members]
         with open(out, "wb") as f:
             zipraw.write_zip(f, members, self._comment)
         return out

@@ -11,14 +11,19 @@ import datetime as dt
 import pandas as pd
 
 from .reading import ROW, WorkbookData
-from .records import UNNAMED_CATEGORY, UNNAMED_SOURCE, Figures, ProjectRecord
+from .records import UNNAMED_CATEGORY, UNNAMED_SOURCE, Figures, Payments, ProjectRecord
 from .schema import BUDGET, DISBURSEMENTS, NARRATIVE, PROJECTS
 
 BUDGET_AMOUNTS = ("申报数", "批复数", "全年预算数", "到位数")
 
 
 def budget_rows(data: WorkbookData) -> pd.DataFrame:
-    """预算 rows with 全年预算数 defaulted to 批复数 and unreadable amounts as 0 (int fen throughout)."""
+    """预算 rows with 全年预算数 defaulted to 批复数 and unreadable amounts as 0 (int fen throughout); made once
+    per workbook (the checks and the figures both use it), not to be changed."""
+    return data.derived("budget_rows", lambda: _budget_rows(data))
+
+
+def _budget_rows(data: WorkbookData) -> pd.DataFrame:
     frame = data.tables[BUDGET.name].frame.copy()
     frame["全年预算数"] = pd.Series([b if b is not None else a for a, b in zip(frame["批复数"], frame["全年预算数"])],
                                index=frame.index, dtype=object)
@@ -30,6 +35,11 @@ def budget_rows(data: WorkbookData) -> pd.DataFrame:
 
 
 def ledger_rows(data: WorkbookData) -> pd.DataFrame:
+    """支出明细 rows with unreadable amounts as 0 and blank categories and sources named; made once."""
+    return data.derived("ledger_rows", lambda: _ledger_rows(data))
+
+
+def _ledger_rows(data: WorkbookData) -> pd.DataFrame:
     frame = data.tables[DISBURSEMENTS.name].frame.copy()
     frame["金额"] = pd.Series([v if isinstance(v, int) else 0 for v in frame["金额"]], index=frame.index, dtype="int64")
     frame["支出类别"] = [c if c else UNNAMED_CATEGORY for c in frame["支出类别"]]
@@ -38,7 +48,16 @@ def ledger_rows(data: WorkbookData) -> pd.DataFrame:
 
 
 def totals_by_project(data: WorkbookData) -> pd.DataFrame:
-    """One row per 项目编号 found in 预算 or 支出明细: the budget sums and 支出数, in fen (int)."""
+    """One row per 项目编号 found in 预算 or 支出明细: the budget sums and 支出数, in fen (int); made once."""
+    return data.derived("totals_by_project", lambda: _totals_by_project(data))
+
+
+def project_totals(data: WorkbookData) -> dict[str, dict[str, int]]:
+    """totals_by_project as 项目编号 → column → int, for looking projects up one by one."""
+    return data.derived("project_totals", lambda: totals_by_project(data).to_dict("index"))
+
+
+def _totals_by_project(data: WorkbookData) -> pd.DataFrame:
     budget = budget_rows(data)
     ledger = ledger_rows(data)
     sums = budget.groupby("项目编号", sort=False)[list(BUDGET_AMOUNTS)].sum()
@@ -154,14 +173,12 @@ def _by_month(ledger: pd.DataFrame) -> dict[str, list[dict]]:
 PAYMENT_FIELDS = {"date": "支付日期", "category": "支出类别", "source": "资金来源", "voucher": "凭证号", "memo": "摘要"}
 
 
-def _payments(frame: pd.DataFrame, ledger: pd.DataFrame) -> dict[str, list[dict]]:
+def _payments(frame: pd.DataFrame, ledger: pd.DataFrame) -> dict[str, Payments]:
     """项目编号 -> its payments in ledger order, as written (amounts as `ledger_rows` reads them, in fen)."""
-    rows = list(zip(*(frame[name].tolist() for name in PAYMENT_FIELDS.values())))
-    amounts = ledger["金额"].tolist()
-    result: dict[str, list[dict]] = {}
-    for pid, positions in frame.groupby("项目编号", sort=False).indices.items():
-        result[pid] = [{**dict(zip(PAYMENT_FIELDS, rows[i])), "amount": int(amounts[i])} for i in positions]
-    return result
+    columns = {key: frame[name].tolist() for key, name in PAYMENT_FIELDS.items()}
+    columns["amount"] = ledger["金额"].tolist()
+    return {pid: Payments(columns, positions)
+            for pid, positions in frame.groupby("项目编号", sort=False).indices.items()}
 
 
 def _sections(narrative: pd.DataFrame) -> dict[str, dict[str, list[str]]]:
