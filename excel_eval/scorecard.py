@@ -16,9 +16,11 @@ import datetime as dt
 import functools
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from typing import Callable
 
-from docx.oxml.ns import qn
+from docx.oxml.ns import nsmap, qn
 from jinja2 import TemplateError
+from lxml import etree
 
 from .docx_render import CompiledDocx, RenderedXmlInvalid
 from .files.atomic import write_atomically
@@ -191,9 +193,10 @@ class ScorecardRenderer:
 
 def lay_out(body, em: int) -> None:
     """The rendered body of a 自评表: groups merged in each table, then column widths fitted to the text."""
-    for table in body.iter(qn("w:tbl")):
-        merge_groups(table)
-    fit_widths(body, em)
+    span = _spans(body)
+    for table in body.iter(TBL):
+        merge_groups(table, span)
+    fit_widths(body, em, span)
 
 
 # ------------------------------------------------------------------------------------ merging groups
@@ -217,7 +220,22 @@ def _property(element, properties: str, name: str):
     return _child(found, name) if found is not None else None
 
 
-def _cells(tr) -> list[tuple[int, object]]:
+def _span(tc) -> int:
+    span = _property(tc, TC_PR, GRID_SPAN)
+    return int(span.get(VAL, "1")) if span is not None else 1
+
+
+_SPANNING = etree.XPath(".//w:tc[w:tcPr/w:gridSpan]", namespaces={"w": nsmap["w"]})
+
+
+def _spans(body) -> Callable[[object], int]:
+    """_span for the cells of `body`, looked up: the cells that span columns are found at once (a form has
+    hundreds of cells, most of them one column wide)."""
+    spans = {tc: _span(tc) for tc in _SPANNING(body)}
+    return lambda tc: spans.get(tc, 1)
+
+
+def _cells(tr, span: Callable[[object], int] = _span) -> list[tuple[int, object]]:
     """(first grid column, tc) of each cell of a row."""
     column = 0
     grid_before = _property(tr, TR_PR, GRID_BEFORE)
@@ -226,7 +244,7 @@ def _cells(tr) -> list[tuple[int, object]]:
     cells = []
     for tc in tr.iterchildren(TC):
         cells.append((column, tc))
-        column += _span(tc)
+        column += span(tc)
     return cells
 
 
@@ -234,13 +252,13 @@ def _text(tc) -> str:
     return "".join(tc.itertext(T, with_tail=False)).strip()
 
 
-def merge_groups(tbl) -> None:
+def merge_groups(tbl, span: Callable[[object], int] = _span) -> None:
     """Below the row headed 一级指标 / 二级指标, merge each run of equal cells in those columns vertically
     (二级 runs only within one 一级 run). The run ends at the first row without a cell at those columns."""
     rows = tbl.findall(TR)
     header_index, columns = None, []
     for index, tr in enumerate(rows):
-        texts = {_text(tc): column for column, tc in _cells(tr)}
+        texts = {_text(tc): column for column, tc in _cells(tr, span)}
         if all(h in texts for h in GROUP_HEADERS):
             header_index, columns = index, [texts[h] for h in GROUP_HEADERS]
             break
@@ -248,8 +266,8 @@ def merge_groups(tbl) -> None:
         return
     body: list[list] = []  # per row: the tc at each group column
     for tr in rows[header_index + 1:]:
-        by_column = {column: tc for column, tc in _cells(tr)}
-        if not all(c in by_column and _span(by_column[c]) == 1 for c in columns):
+        by_column = {column: tc for column, tc in _cells(tr, span)}
+        if not all(c in by_column and span(by_column[c]) == 1 for c in columns):
             break
         body.append([by_column[c] for c in columns])
     keys: list[tuple] = [() for _ in body]
@@ -261,11 +279,6 @@ def merge_groups(tbl) -> None:
                 if i - start > 1 and keys[start][-1]:
                     _merge([cells[level] for cells in body[start:i]])
                 start = i
-
-
-def _span(tc) -> int:
-    span = _property(tc, TC_PR, GRID_SPAN)
-    return int(span.get(VAL, "1")) if span is not None else 1
 
 
 def _tc_pr(tc):
@@ -317,7 +330,7 @@ def _font_twips(document) -> int:
     return size.twips if size is not None else 210
 
 
-def fit_widths(body, em: int) -> None:
+def fit_widths(body, em: int, span: Callable[[object], int] = _span) -> None:
     """Give the top-level tables of `body` (the parts of one table, on one grid) column widths from their
     text (table_fit.fit_columns), keeping their width; left as they are when the grids differ or the text
     cannot fit."""
@@ -326,8 +339,8 @@ def fit_widths(body, em: int) -> None:
     if not grids or any(len(g) != len(grids[0]) for g in grids):
         return
     total = sum(grids[0])
-    rows = [[_cells(tr) for tr in tbl.findall(TR)] for tbl in tables]
-    cells = [cell for number, table_rows in enumerate(rows) for cell in _content_cells(number, table_rows)]
+    rows = [[_cells(tr, span) for tr in tbl.findall(TR)] for tbl in tables]
+    cells = [cell for number, table_rows in enumerate(rows) for cell in _content_cells(number, table_rows, span)]
     widths = fit_columns(cells, len(grids[0]), total / em, _padding(tables[0]) / em)
     if widths is None:
         return
@@ -340,11 +353,12 @@ def fit_widths(body, em: int) -> None:
             for column, tc in row:
                 tc_w = _property(tc, TC_PR, TC_W)
                 if tc_w is not None:
-                    tc_w.set(W, str(sum(twips[column:column + _span(tc)])))
+                    tc_w.set(W, str(sum(twips[column:column + span(tc)])))
                     tc_w.set(TYPE, "dxa")
 
 
-def _content_cells(number: int, rows: list[list[tuple[int, object]]]) -> list[Cell]:
+def _content_cells(number: int, rows: list[list[tuple[int, object]]], span: Callable[[object], int] = _span
+                   ) -> list[Cell]:
     """The cells of one table (its rows as _cells gives them) for table_fit."""
     cells = []
     for row, row_cells in enumerate(rows):
@@ -353,7 +367,7 @@ def _content_cells(number: int, rows: list[list[tuple[int, object]]]) -> list[Ce
             if merge is not None and merge.get(VAL) != "restart":
                 continue  # continues the cell above
             paragraphs = tuple("".join(p.itertext(T, with_tail=False)) for p in tc.iterchildren(P))
-            cells.append(Cell(column, _span(tc), paragraphs, (number, row), merged=merge is not None))
+            cells.append(Cell(column, span(tc), paragraphs, (number, row), merged=merge is not None))
     return cells
 
 

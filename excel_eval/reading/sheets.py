@@ -12,7 +12,7 @@ import itertools
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator, TypeVar
 
 import pandas as pd
 
@@ -25,6 +25,7 @@ from .raw import RawSheet, column_letter
 from .styles import NO_STYLES, BookStyles
 
 HEADER_SEARCH_ROWS = 10
+T = TypeVar("T")
 
 
 @dataclass
@@ -36,17 +37,27 @@ class Table:
     frame: pd.DataFrame
     letters: dict[str, str] = field(default_factory=dict)  # canonical column -> column letter
     units: dict[str, str] = field(default_factory=dict)  # amount column -> 元 / 万元
-    _groups: dict = field(default_factory=dict, repr=False, compare=False, kw_only=True)
+    _derived: dict = field(default_factory=dict, repr=False, compare=False, kw_only=True)
+
+    def derived(self, key: str, make: Callable[[], T]) -> T:
+        """`make()`, computed once and kept under `key` (after reading, when the frame no longer changes)."""
+        if key not in self._derived:
+            self._derived[key] = make()
+        return self._derived[key]
+
+    def records(self) -> list[dict]:
+        """The table's records (a dict per row, by column name), in sheet order; made once."""
+        return self.derived("records", lambda: self.frame.to_dict("records"))
 
     def records_by(self, column: str) -> dict[object, list[dict]]:
-        """The table's records grouped by `column`, each group in sheet order; grouped once, on first use
-        (after reading, when the frame no longer changes)."""
-        if column not in self._groups:
+        """The table's records grouped by `column`, each group in sheet order; grouped once, on first use."""
+        def group() -> dict[object, list[dict]]:
             groups: dict[object, list[dict]] = {}
-            for record in self.frame.to_dict("records"):
+            for record in self.records():
                 groups.setdefault(record.get(column), []).append(record)
-            self._groups[column] = groups
-        return self._groups[column]
+            return groups
+
+        return self.derived(f"records by {column}", group)
 
     def cell(self, column: str, row: int) -> str:
         """The cell reference of `column` in Excel row `row`, e.g. 'C14' (just the row when the column is absent)."""
