@@ -116,7 +116,9 @@ def _calamine_rows(sheet) -> Iterator[list]:
     start = sheet.start
     pad = [None] * (start[1] if start else 0)
     for row in sheet.iter_rows():
-        yield pad + [None if v == "" else v for v in row]
+        if pad or "" in row:  # a full row from column A (most data rows) is used as it is
+            row = pad + [None if v == "" else v for v in row]
+        yield row
 
 
 def open_openpyxl(path: Path) -> tuple[list[str], Loader]:
