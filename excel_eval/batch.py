@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Sequence, TypeVar
 
+from loguru import logger
+
 from .files.atomic import write_atomically
 from .files.errors import describe
 from .records import ProjectRecord
@@ -28,7 +30,7 @@ from .render import ReportRenderer, ReportTemplate, TemplateProblem
 # about 0.8 s to start and save about 0.3 ms a report, so they pay from about 3,000 reports on.
 START_METHOD = "spawn" if sys.platform == "win32" else "fork"
 PARALLEL_FROM = {"fork": 100, "spawn": 3000}[START_METHOD]
-SPAN = 50  # documents a forked worker renders per task: few round trips, steady progress
+SPAN = 50  # documents a forked worker renders per task at most: few round trips, steady progress
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -75,20 +77,22 @@ def map_in_order(function: Callable[[T], R], items: Sequence[T], workers: int = 
                  progress: Callable[[int], None] | None = None) -> Iterator[R]:
     """function(item) for every item, in order: in this process, or in `workers` forked processes that
     inherit `function` and `items` (the caller prepares whatever they share before calling). `progress(n)`
-    is called as results arrive. Where processes cannot fork (Windows), everything runs in this process."""
-    if workers <= 1 or len(items) < 2 or START_METHOD != "fork":
-        for item in items:
-            result = function(item)
-            if progress:
-                progress(1)
-            yield result
-        return
+    is called as results arrive. Where processes cannot fork (Windows) or start (no shared memory for their
+    locks), everything runs in this process."""
     global _shared
-    _shared = (function, items)
-    spans = [(start, min(start + SPAN, len(items))) for start in range(0, len(items), SPAN)]
+    if workers <= 1 or len(items) < 2 or START_METHOD != "fork":
+        yield from _in_this_process(function, items, progress)
+        return
+    size = max(1, min(SPAN, -(-len(items) // (workers * 4))))  # at least four tasks a worker, to even out
+    spans = [(start, min(start + size, len(items))) for start in range(0, len(items), size)]
+    _shared = (function, items)  # before the fork, which copies it into the workers
     gc.freeze()  # the inherited objects stay untouched by the workers' collections: pages stay shared
     try:
-        with multiprocessing.get_context("fork").Pool(min(workers, len(spans))) as pool:
+        pool = _fork_pool(min(workers, len(spans)))
+        if pool is None:
+            yield from _in_this_process(function, items, progress)
+            return
+        with pool:
             for results in pool.imap(_run_span, spans):
                 if progress:
                     progress(len(results))
@@ -96,6 +100,23 @@ def map_in_order(function: Callable[[T], R], items: Sequence[T], workers: int = 
     finally:
         gc.unfreeze()
         _shared = None
+
+
+def _in_this_process(function: Callable[[T], R], items: Sequence[T], progress) -> Iterator[R]:
+    for item in items:
+        result = function(item)
+        if progress:
+            progress(1)
+        yield result
+
+
+def _fork_pool(workers: int):
+    """A pool of `workers` forked processes; None when none can be started."""
+    try:
+        return multiprocessing.get_context("fork").Pool(workers)
+    except OSError as exc:  # e.g. no /dev/shm for the pool's semaphores
+        logger.debug("未能启动工作进程，在本进程中生成：{!r}", exc)
+        return None
 
 
 _shared: tuple[Callable, Sequence] | None = None  # what forked workers inherit (map_in_order)
