@@ -75,6 +75,7 @@ def read_workbook(path: str | Path, problems: Problems, engine: str = "auto") ->
     names, load = open_engine(path, engine)
     titles = {sheet.name: next((t for t in names if sheet_matches(sheet, t)), None) for sheet in INPUT_SHEETS}
     found_titles = [t for t in titles.values() if t]
+    load.prefetch(found_titles)  # only the sheets of the contract, in the order they are read
     if kind == XLSX:
         styles = _styles(path)
         facts = cell_facts_stream(path, found_titles, styles.meaningful)
