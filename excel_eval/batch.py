@@ -25,9 +25,9 @@ from .files.errors import describe
 from .records import ProjectRecord
 from .render import ReportRenderer, ReportTemplate, TemplateProblem
 
-# Measured by benchmarks/benchmark.py on a 2-core machine. Forked workers start in milliseconds and halve the
-# render time from about 100 reports on (0.18 → 0.12 s for 100, 1.8 → 0.95 s for 1,000). Spawned workers cost
-# about 0.8 s to start and save about 0.3 ms a report, so they pay from about 3,000 reports on.
+# Measured with `excel-eval run -j 1` and `-j 2` on a 2-core machine. Forked workers start in milliseconds and
+# pay from about 100 reports on (render stage 0.18 → 0.15 s for 100, 0.34 → 0.23 s for 200, 1.7 → 0.95 s for
+# 1,000). Spawned workers cost about 0.8 s to start and save about 0.3 ms a report: they pay from about 3,000.
 START_METHOD = "spawn" if sys.platform == "win32" else "fork"
 PARALLEL_FROM = {"fork": 100, "spawn": 3000}[START_METHOD]
 SPAN = 50  # documents a forked worker renders per task at most: few round trips, steady progress

@@ -85,7 +85,8 @@ def _check_projects(data: WorkbookData, templates: dict, problems: Problems) -> 
     projects = data.tables[PROJECTS.name]
     budget = data.tables.get(BUDGET.name)
     budgeted = set(budget.frame["项目编号"]) if budget is not None else set()
-    for record in projects.frame.to_dict("records"):
+    reports = sorted(n for n, t in templates.items() if getattr(t, "purpose", "报告") == "报告")
+    for record in projects.records():
         row, pid = record[ROW], record["项目编号"]
 
         def where(column: str) -> dict:
@@ -99,7 +100,6 @@ def _check_projects(data: WorkbookData, templates: dict, problems: Problems) -> 
             problems.error("project-type-invalid", f"项目类型“{kind}”无法识别，只能填“常规”或“追加”（不填即为常规）。",
                            **where("项目类型"))
         name = record["报告模板"] or default_template(kind)
-        reports = sorted(n for n, t in templates.items() if getattr(t, "purpose", "报告") == "报告")
         if templates and name not in reports:
             problems.error(
                 "template-unknown",

@@ -23,6 +23,7 @@ per section).
 from __future__ import annotations
 
 import copy
+import functools
 import io
 import posixpath
 import re
@@ -173,7 +174,8 @@ class CompiledDocx:
         prefix, suffix = serialize_part_xml(root).decode("utf-8").split(f"<!--{_BODY_MARK}-->")
         name = str(self._docxtpl.docx.part.partname).lstrip("/")
 
-        style = _signoff_style(self._docxtpl.docx)  # layout: the 落款's indents
+        # layout: the 落款's indents, from the template's styles, read when a rendered body has a 落款
+        style = functools.cache(lambda: _signoff_style(self._docxtpl.docx))
 
         def finish(body: str) -> bytes:
             try:
@@ -187,9 +189,9 @@ class CompiledDocx:
                 self._docxtpl.fix_docpr_ids(tree)
             if self.adjust is not None:
                 self.adjust(tree)
-            fit = style is not None and f'w:val="{signoff.NAME_STYLE}"' in body
+            fit = f'w:val="{signoff.NAME_STYLE}"' in body and style() is not None
             if fit:  # layout: the 落款's indents depend on its rendered text
-                signoff.fit(tree, style)
+                signoff.fit(tree, style())
             if "<w:tbl" in body or "docPr" in body or fit or self.adjust is not None:
                 body = etree.tostring(tree, encoding="unicode")
             return (prefix + body + suffix).encode("utf-8")

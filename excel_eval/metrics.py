@@ -54,7 +54,12 @@ def totals_by_project(data: WorkbookData) -> pd.DataFrame:
 
 def project_totals(data: WorkbookData) -> dict[str, dict[str, int]]:
     """totals_by_project as 项目编号 → column → int, for looking projects up one by one."""
-    return data.derived("project_totals", lambda: totals_by_project(data).to_dict("index"))
+    def make() -> dict[str, dict[str, int]]:
+        totals = totals_by_project(data)
+        return {pid: dict(zip(totals.columns, map(int, values)))
+                for pid, values in zip(totals.index, totals.itertuples(index=False))}
+
+    return data.derived("project_totals", make)
 
 
 def _totals_by_project(data: WorkbookData) -> pd.DataFrame:
@@ -69,7 +74,6 @@ def _totals_by_project(data: WorkbookData) -> pd.DataFrame:
 
 def compute(data: WorkbookData) -> list[ProjectRecord]:
     """One record per row of 项目, in workbook order. Every sum is one group-by over the whole sheet."""
-    projects = data.tables[PROJECTS.name].frame
     budget = budget_rows(data)
     ledger = ledger_rows(data)
     totals = totals_by_project(data)
@@ -81,11 +85,10 @@ def compute(data: WorkbookData) -> list[ProjectRecord]:
     sections = _sections(data.tables[NARRATIVE.name].frame)
     payments = _payments(data.tables[DISBURSEMENTS.name].frame, ledger)
     columns = [*BUDGET_AMOUNTS, "支出数", "payments"]
-    sums = {pid: dict(zip(columns, map(int, values))) for pid, values in
-            zip(totals.index, totals[columns].itertuples(index=False))}
+    sums = project_totals(data)
 
     records = []
-    for project in projects.to_dict("records"):
+    for project in data.tables[PROJECTS.name].records():
         pid = project["项目编号"]
         row = sums.get(pid, dict.fromkeys(columns, 0))
         records.append(ProjectRecord(

@@ -14,6 +14,8 @@ template edited in Word keeps this behaviour as long as it uses the styles 落�
 
 from __future__ import annotations
 
+import functools
+
 import unicodedata
 from dataclasses import dataclass
 
@@ -59,6 +61,7 @@ def _kind(ch: str) -> str:
     return "alnum" if ch.isascii() and ch.isalnum() else "other"
 
 
+@functools.lru_cache(maxsize=16)  # templates often share their styles part
 def read_style(styles_xml: bytes) -> SignOffStyle | None:
     """The 落款 metrics from a template's styles.xml, or None when it has no 落款 and 落款日期 styles."""
     root = etree.fromstring(styles_xml)
