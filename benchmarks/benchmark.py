@@ -1,20 +1,31 @@
-"""The whole job on generated workbooks of N projects × M payments, and plain docxtpl on the same template.
+"""`excel-eval run` as the user starts it, on generated workbooks of N projects × M payments, and plain docxtpl
+on the same template.
 
-    .venv/bin/python benchmarks/benchmark.py                 # N = 100, 1000, 5000; M = 50
-    .venv/bin/python benchmarks/benchmark.py --sizes 100 1000 --payments 50
+    .venv/bin/python benchmarks/benchmark.py                      # N = 100, 1000, 5000; M = 50; 3 runs each
+    .venv/bin/python benchmarks/benchmark.py --sizes 100 1000 --runs 5
 
-Each size runs in a fresh process (so its peak memory is its own) on a fresh copy of the workbook:
-read, check, compute, render every report, write 汇总 back. Printed per size: wall time, ms per report
-(the render stage divided by N), peak memory (ru_maxrss), the stage times; and once, plain docxtpl's ms per
-report (load, render, save) on the same template and contexts, and the ratio.
+Each run is the command in a fresh process (the `excel-eval` script beside this Python, with Python's cache
+of compiled modules, after one untimed run that fills it) on a fresh copy of the workbook (benchmarks/generate.py: the sample's narrative for every project, realistic figures, no
+warnings), writing into an empty folder. Printed per size, once for workbooks without indicators and once with
+the sample's indicators for every project (so that a 自评表 is made for each):
+
+- wall time: the median of the runs and their spread (fastest–slowest);
+- ms per report: the median wall time divided by N, and the render stage divided by N;
+- peak MiB: the largest resident set of the command's process or of any of its workers;
+- the stages, from the run's 运行日志.log (medians): read and check, compute, render, 自评表, 汇总.
+
+Then: start-up (`excel-eval --help`), the 4-project sample (`excel-eval run` without a workbook), and plain
+docxtpl's ms per report (load, render, save) on the standard template with the same projects' contexts, with
+the ratio to the command's ms per report.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import resource
+import ast
+import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -25,16 +36,76 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
+STAGES = ("read_check", "compute", "render", "scorecards", "summary")
+LOG = "运行日志.log"
+# As the user's Python runs: compiled modules cached in __pycache__ (a sandbox may turn that off; without the
+# cache every start compiles the program's modules again, about 0.12 s).
+ENV = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
 
-def run_one(book: Path, outdir: Path) -> dict:
-    from excel_eval.pipeline import run
 
+def command() -> list[str]:
+    """How the user starts excel-eval: the installed script, else the module."""
+    script = Path(sys.executable).with_name("excel-eval")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "excel_eval"]
+
+
+def timed(args: list[str], cwd: Path, warnings: bool = False) -> tuple[float, float]:
+    """Wall seconds and peak MiB (the process or its largest worker) of one command, which must print no
+    warnings unless `warnings`."""
     started = time.perf_counter()
-    result = run(book, outdir)
+    process = subprocess.Popen(args, cwd=cwd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"wall": wall, "reports": len(result.reports), "timings": result.timings,
-            "peak_mib": peak_kib / 1024}
+    process.returncode = os.waitstatus_to_exitcode(status)
+    errors = process.stderr.read().decode("utf-8", "replace")
+    process.stderr.close()
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed ({process.returncode}): {errors}")
+    if errors.strip() and not warnings:
+        raise RuntimeError(f"{' '.join(args)} printed warnings, the benchmark workbook should have none: {errors}")
+    peak = usage.ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
+    return wall, peak
+
+
+def stage_times(outdir: Path) -> dict[str, float]:
+    for line in (outdir / LOG).read_text(encoding="utf-8").splitlines():
+        if "用时（秒）：" in line:
+            return ast.literal_eval(line.split("用时（秒）：", 1)[1])
+    raise RuntimeError(f"no stage times in {outdir / LOG}")
+
+
+def generate(path: Path, projects: int, payments: int, indicators: bool) -> Path:
+    """The workbook, written by another process: this one stays small, for Linux counts the memory of a
+    process forked to start a command in the command's peak."""
+    subprocess.run([sys.executable, str(HERE / "generate.py"), str(projects), str(payments), "-o", str(path),
+                    *(["--indicators"] if indicators else [])], check=True, capture_output=True)
+    return path
+
+
+def run_size(source: Path, work: Path, runs: int) -> dict:
+    """`runs` runs of the command on copies of `source`; medians and spread."""
+    walls, peaks, stages = [], [], []
+    for number in range(runs):
+        folder = work / f"run{number}"
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        book = shutil.copy2(source, folder / source.name)
+        wall, peak = timed([*command(), "run", "-q", str(book), "-o", str(folder / "out")], folder)
+        walls.append(wall)
+        peaks.append(peak)
+        stages.append(stage_times(folder / "out"))
+        shutil.rmtree(folder, ignore_errors=True)
+    return {"walls": walls, "peak": max(peaks),
+            "stages": {k: statistics.median(s.get(k, 0.0) for s in stages) for k in STAGES}}
+
+
+def repeated(args: list[str], runs: int) -> list[float]:
+    """Wall seconds of `runs` runs, each in an empty folder (the sample warns about its punctuation)."""
+    walls = []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as folder:
+            walls.append(timed(args, Path(folder), warnings=True)[0])
+    return walls
 
 
 def docxtpl_baseline(book: Path, count: int) -> tuple[float, float]:
@@ -42,8 +113,8 @@ def docxtpl_baseline(book: Path, count: int) -> tuple[float, float]:
     from excel_eval.docx_render import CompiledDocx, render_with_docxtpl
     from excel_eval.metrics import compute
     from excel_eval.problems import Problems
-    from excel_eval.render import choose_template, context, load_templates, make_environment
     from excel_eval.reading import read_workbook
+    from excel_eval.render import choose_template, context, load_templates, make_environment
 
     records = compute(read_workbook(book, Problems()))[:count]
     templates = load_templates()
@@ -64,53 +135,61 @@ def docxtpl_baseline(book: Path, count: int) -> tuple[float, float]:
     return plain, fast
 
 
+def spread(walls: list[float]) -> str:
+    return f"{min(walls):.2f}–{max(walls):.2f}"
+
+
+def print_table(title: str, rows: list[tuple[int, dict]], payments: int, runs: int) -> None:
+    print(f"\n{title} ({runs} runs each; wall and stages are medians)\n")
+    print("| projects | payments | wall (s) | spread (s) | ms/report | render ms/report | peak MiB | "
+          "read+check (s) | compute (s) | render (s) | 自评表 (s) | 汇总 (s) |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for n, m in rows:
+        wall, t = statistics.median(m["walls"]), m["stages"]
+        print(f"| {n:,} | {n * payments:,} | {wall:.2f} | {spread(m['walls'])} | {wall / n * 1000:.2f} | "
+              f"{t['render'] / n * 1000:.2f} | {m['peak']:.0f} | "
+              + " | ".join(f"{t[k]:.2f}" for k in STAGES) + " |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 5000])
     parser.add_argument("--payments", type=int, default=50)
+    parser.add_argument("--runs", type=int, default=3, help="runs of each command (at least 3 for a spread)")
     parser.add_argument("--baseline", type=int, default=100, help="reports rendered by plain docxtpl")
-    parser.add_argument("--one", nargs=2, metavar=("BOOK", "OUTDIR"), help=argparse.SUPPRESS)
+    parser.add_argument("--no-indicators", action="store_true", help="skip the workbooks with indicators")
     args = parser.parse_args()
-    if args.one:
-        print(json.dumps(run_one(Path(args.one[0]), Path(args.one[1]))))
-        return
-
-    from generate import generate
 
     work = Path(tempfile.mkdtemp(prefix="excel-eval-bench-"))
-    rows = []
+    tables = {"": [], "indicators": []}
+    repeated([*command(), "run", "-q"], 1)  # not timed: Python caches the compiled modules, as on a first run
     try:
         for n in args.sizes:
-            source = generate(work / f"source_{n}.xlsx", n, args.payments)
-            book = work / f"book_{n}.xlsx"
-            shutil.copy2(source, book)
-            line = subprocess.run([sys.executable, __file__, "--one", str(book), str(work / f"out_{n}")],
-                                  check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
-            measured = json.loads(line)
-            rows.append((n, measured))
-            shutil.rmtree(work / f"out_{n}", ignore_errors=True)
-        plain, fast = docxtpl_baseline(work / f"source_{args.sizes[0]}.xlsx", args.baseline)
+            for kind in tables:
+                if kind and args.no_indicators:
+                    continue
+                source = generate(work / f"项目{n}{'_指标' if kind else ''}.xlsx", n, args.payments, bool(kind))
+                tables[kind].append((n, run_size(source, work / "runs", args.runs)))
+        startup = repeated([*command(), "--help"], args.runs)
+        sample = repeated([*command(), "run", "-q"], args.runs)
+        plain, fast = docxtpl_baseline(work / f"项目{args.sizes[0]}.xlsx", args.baseline)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    print(f"excel-eval benchmark: M = {args.payments} payments per project, {_cpus()} CPU(s)\n")
-    print("| projects | payments | wall (s) | ms/report (render) | peak memory (MiB) | read+check (s) | compute (s) | render (s) | 汇总 (s) |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for n, m in rows:
-        t = m["timings"]
-        per_report = t.get("render", 0) / max(m["reports"], 1) * 1000
-        print(f"| {n:,} | {n * args.payments:,} | {m['wall']:.2f} | {per_report:.2f} | {m['peak_mib']:.0f} | "
-              + " | ".join(f"{t.get(k, 0):.2f}" for k in ("read_check", "compute", "render", "summary")) + " |")
-    print(f"\nSame template, same contexts, {args.baseline} reports, one process:")
+    print(f"excel-eval benchmark: `excel-eval run` as a subprocess, M = {args.payments} payments per project, "
+          f"{os.cpu_count()} CPU(s)")
+    print_table("Without indicators (reports only)", tables[""], args.payments, args.runs)
+    if tables["indicators"]:
+        print_table("With the sample's indicators for every project (a report and a 自评表 each)",
+                    tables["indicators"], args.payments, args.runs)
+    print(f"\nstart-up, `excel-eval --help`: {statistics.median(startup):.2f} s ({spread(startup)})")
+    print(f"the 4-project sample, `excel-eval run`: {statistics.median(sample):.2f} s ({spread(sample)})")
+    print(f"\nSame template (标准报告), same contexts, {args.baseline} reports, in one process:")
     print(f"  plain docxtpl (load, render, save): {plain:.1f} ms/report")
-    print(f"  compiled template, raw copy:         {fast:.2f} ms/report")
-    print(f"  ratio:                               {plain / fast:.1f}×")
-
-
-def _cpus() -> int:
-    import os
-
-    return os.cpu_count() or 1
+    print(f"  compiled template, raw copy:         {fast:.2f} ms/report ({plain / fast:.1f}× faster)")
+    for n, m in tables[""]:
+        per_report = statistics.median(m["walls"]) / n * 1000
+        print(f"  the whole command at {n:,} projects:  {per_report:.2f} ms/report ({plain / per_report:.1f}× faster)")
 
 
 if __name__ == "__main__":

@@ -31,13 +31,12 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from . import __version__
 from .files.atomic import write_bytes_atomically
 from .problems import UsageError
-from .schema import (CONTRACT_VERSION, AMOUNT, DATE, DEFAULT_TEMPLATES, INPUT_SHEETS, INTEGER, NUMBER, SUMMARY_HEADERS, SUMMARY_NAME,
+from .schema import (CONTRACT_VERSION, AMOUNT, BLANK_NAME, DATE, DEFAULT_TEMPLATES, INPUT_SHEETS, INTEGER, NUMBER, SUMMARY_HEADERS, SUMMARY_NAME,
                      TEXT, TOTAL_MARKERS, Column, Sheet)
 from .writeback.styles import FONT_ORDER
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
-BLANK_NAME = "绩效自评填报表.xlsx"  # a default file name for `excel-eval new`
 GUIDE_SHEET = "填表说明"
 LISTS_SHEET = "选项"
 LAST_ROW = 2000  # validations and prompts cover rows 2..LAST_ROW

@@ -6,7 +6,7 @@ import re
 from collections import defaultdict
 
 from . import sentences
-from .metrics import totals_by_project
+from .metrics import project_totals
 from .problems import Problems
 from .schema import BUDGET, DISBURSEMENTS, INDICATORS, NARRATIVE, PROJECT_TYPES, PROJECTS, default_template
 from .reading import ROW, WorkbookData
@@ -85,7 +85,8 @@ def _check_projects(data: WorkbookData, templates: dict, problems: Problems) -> 
     projects = data.tables[PROJECTS.name]
     budget = data.tables.get(BUDGET.name)
     budgeted = set(budget.frame["项目编号"]) if budget is not None else set()
-    for record in projects.frame.to_dict("records"):
+    reports = sorted(n for n, t in templates.items() if getattr(t, "purpose", "报告") == "报告")
+    for record in projects.records():
         row, pid = record[ROW], record["项目编号"]
 
         def where(column: str) -> dict:
@@ -99,7 +100,6 @@ def _check_projects(data: WorkbookData, templates: dict, problems: Problems) -> 
             problems.error("project-type-invalid", f"项目类型“{kind}”无法识别，只能填“常规”或“追加”（不填即为常规）。",
                            **where("项目类型"))
         name = record["报告模板"] or default_template(kind)
-        reports = sorted(n for n, t in templates.items() if getattr(t, "purpose", "报告") == "报告")
         if templates and name not in reports:
             problems.error(
                 "template-unknown",
@@ -145,14 +145,15 @@ _ROW_OF_CELL = re.compile(r"[A-Z]{1,3}(\d+)")
 
 def _check_figures(data: WorkbookData, problems: Problems) -> None:
     projects = data.tables[PROJECTS.name]
-    totals = totals_by_project(data)
+    totals = project_totals(data)
     unreadable = _unreadable_projects(data, problems)
+    budgeted = set(data.tables[BUDGET.name].frame["项目编号"])
     for pid, row in zip(projects.frame["项目编号"], projects.frame[ROW]):
-        if pid is None or pid not in totals.index or pid in unreadable:
+        if pid is None or pid not in totals or pid in unreadable:
             continue
-        t = totals.loc[pid]
+        t = totals[pid]
         where = {"sheet": projects.title, "cell": projects.cell("项目编号", row), "value": pid}
-        if t["全年预算数"] == 0 and pid in set(data.tables[BUDGET.name].frame["项目编号"]):
+        if t["全年预算数"] == 0 and pid in budgeted:
             problems.error(
                 "budget-zero",
                 f"项目“{pid}”的全年预算数（未填时为批复数）合计为 0，无法计算到位率和执行率。请在“预算”表中填写全年预算数或批复数。",
@@ -274,13 +275,13 @@ def _check_wording(data: WorkbookData, templates: dict, problems: Problems) -> N
     if any(p.sheet in figure_sheets for p in problems.errors):
         return
     projects = data.tables[PROJECTS.name]
-    totals = totals_by_project(data)
+    totals = project_totals(data)
     names = _template_names(data)
     written = _narrative_rows(data)
     for pid, row in zip(projects.frame["项目编号"], projects.frame[ROW]):
-        if pid is None or pid not in totals.index:
+        if pid is None or pid not in totals:
             continue
-        budget, spent = int(totals.loc[pid, "全年预算数"]), int(totals.loc[pid, "支出数"])
+        budget, spent = totals[pid]["全年预算数"], totals[pid]["支出数"]
         if budget <= 0 or spent < 0:
             continue  # errors of their own
         template = templates.get(names.get(pid, ""))

@@ -23,6 +23,7 @@ per section).
 from __future__ import annotations
 
 import copy
+import functools
 import io
 import posixpath
 import re
@@ -118,12 +119,18 @@ class _Part:
     constant: bytes | None = None
 
 
-class CompiledDocx:
-    """One template, prepared for many renders."""
+Adjust = Callable[[etree._Element], None]  # changes a rendered document body in place
 
-    def __init__(self, source: Path | bytes, env: Environment):
+
+class CompiledDocx:
+    """One template, prepared for many renders. `adjust`, when given, changes each rendered document body
+    (the w:body element, after docxtpl's fixes) before it is written, as a caller would change the body of
+    docxtpl's rendered document before saving it."""
+
+    def __init__(self, source: Path | bytes, env: Environment, adjust: Adjust | None = None):
         self.source = source.read_bytes() if isinstance(source, Path) else source
         self.env = env
+        self.adjust = adjust
         self._members, self._comment = zipraw.read_members(io.BytesIO(self.source))
         self._docxtpl = DocxTemplate(io.BytesIO(self.source))  # its cleaning and fixes, on python-docx's parts
         self._docxtpl.init_docx()
@@ -142,6 +149,14 @@ class CompiledDocx:
                 self._add(part, self._docxtpl.patch_xml(xml), _checked(part))
         if not set(self._parts) <= names:
             self.fast = False  # part names that are not plain member names: let docxtpl write the package
+        # parts without tags are the same in every report: compressed once
+        self._packed = {m.name: m.replaced(self._parts[m.name].constant).packed() for m in self._members
+                        if m.name in self._parts and self._parts[m.name].template is None}
+
+    @property
+    def document(self):
+        """The template as python-docx reads it (its styles, for instance); not to be changed."""
+        return self._docxtpl.docx
 
     def _add(self, part, patched: str, finish: Callable[[str], bytes]) -> None:
         # As docxtpl's render_xml_part: one paragraph per line, so that {%p %} tags work on whole lines.
@@ -159,7 +174,8 @@ class CompiledDocx:
         prefix, suffix = serialize_part_xml(root).decode("utf-8").split(f"<!--{_BODY_MARK}-->")
         name = str(self._docxtpl.docx.part.partname).lstrip("/")
 
-        style = _signoff_style(self._docxtpl.docx)  # layout: the 落款's indents
+        # layout: the 落款's indents, from the template's styles, read when a rendered body has a 落款
+        style = functools.cache(lambda: _signoff_style(self._docxtpl.docx))
 
         def finish(body: str) -> bytes:
             try:
@@ -171,10 +187,12 @@ class CompiledDocx:
             if "docPr" in body:
                 self._docxtpl.docx_ids_index = 1000  # as docxtpl's render_init, once per report
                 self._docxtpl.fix_docpr_ids(tree)
-            fit = style is not None and f'w:val="{signoff.NAME_STYLE}"' in body
+            if self.adjust is not None:
+                self.adjust(tree)
+            fit = f'w:val="{signoff.NAME_STYLE}"' in body and style() is not None
             if fit:  # layout: the 落款's indents depend on its rendered text
-                signoff.fit(tree, style)
-            if "<w:tbl" in body or "docPr" in body or fit:
+                signoff.fit(tree, style())
+            if "<w:tbl" in body or "docPr" in body or fit or self.adjust is not None:
                 body = etree.tostring(tree, encoding="unicode")
             return (prefix + body + suffix).encode("utf-8")
 
@@ -196,9 +214,10 @@ class CompiledDocx:
 
     def write(self, context: dict, out: Path) -> Path:
         if not self.fast:
-            return render_with_docxtpl(self.source, context, self.env, out)
-        parts = self.render_parts(context)
-        members = [m.replaced(parts[m.name]) if m.name in parts else m for m in self._members]
+            return render_with_docxtpl(self.source, context, self.env, out, self.adjust)
+        parts = {name: self._finish(part, context) for name, part in self._parts.items() if part.template is not None}
+        members = [m.replaced(parts[m.name]) if m.name in parts else self._packed.get(m.name, m)
+                   for m in self._members]
         with open(out, "wb") as f:
             zipraw.write_zip(f, members, self._comment)
         return out
@@ -240,11 +259,14 @@ def _signoff_style(document):
     return None
 
 
-def render_with_docxtpl(source: Path | bytes, context: dict, env: Environment, out: Path) -> Path:
-    """The reference: docxtpl's own load, render and save."""
+def render_with_docxtpl(source: Path | bytes, context: dict, env: Environment, out: Path,
+                        adjust: Adjust | None = None) -> Path:
+    """The reference: docxtpl's own load, render and save (`adjust` changes the rendered body before saving)."""
     data = source.read_bytes() if isinstance(source, Path) else source
     document = DocxTemplate(io.BytesIO(data))
     document.render(context, jinja_env=env, autoescape=True)
+    if adjust is not None:
+        adjust(document.docx.element.body)
     style = _signoff_style(document.docx)  # layout: the 落款's indents
     if style is not None:
         signoff.fit(document.docx.element.body, style)

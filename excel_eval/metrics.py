@@ -1,4 +1,5 @@
-"""Figures per project, computed with pandas from 预算 and 支出明细. Pure functions: tables in, records out.
+"""Figures per project, computed with pandas from 预算 and 支出明细. Pure functions: tables in, records out
+(records.ProjectRecord, also importable from here).
 
 All money is integer fen; rates are exact Decimal fractions (rounded only when formatted).
 """
@@ -6,81 +7,23 @@ All money is integer fen; rates are exact Decimal fractions (rounded only when f
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from .schema import BUDGET, DISBURSEMENTS, NARRATIVE, PROJECTS
 from .reading import ROW, WorkbookData
-
-if TYPE_CHECKING:
-    from .scoring import Scorecard
+from .records import UNNAMED_CATEGORY, UNNAMED_SOURCE, Figures, Payments, ProjectRecord
+from .schema import BUDGET, DISBURSEMENTS, NARRATIVE, PROJECTS
 
 BUDGET_AMOUNTS = ("申报数", "批复数", "全年预算数", "到位数")
-UNNAMED_SOURCE = "未注明来源"
-UNNAMED_CATEGORY = "未分类"
-
-
-@dataclass
-class Figures:
-    declared: int  # 申报数, fen
-    approved: int  # 批复数
-    budget: int  # 全年预算数
-    received: int  # 到位数
-    spent: int  # 支出数
-
-    @property
-    def balance(self) -> int:
-        """结余 = 到位数 − 支出数."""
-        return self.received - self.spent
-
-    @property
-    def received_rate(self) -> Decimal | None:
-        """到位率 = 到位数 / 全年预算数."""
-        return ratio(self.received, self.budget)
-
-    @property
-    def execution_rate(self) -> Decimal | None:
-        """执行率 = 支出数 / 全年预算数."""
-        return ratio(self.spent, self.budget)
-
-
-@dataclass
-class ProjectRecord:
-    project_id: str
-    name: str
-    unit_name: str
-    unit_short_name: str
-    year: int
-    project_type: str
-    template: str | None  # as written in 项目!报告模板, None for the default by type
-    report_date: dt.date | None
-    excel_row: int
-    figures: Figures
-    received_date: dt.date | None = None  # the earliest 到位日期
-    receipts: list[tuple[dt.date | None, int]] = field(default_factory=list)  # (到位日期, 到位数 fen) per 预算 row
-    by_source: list[dict] = field(default_factory=list)
-    by_category: list[dict] = field(default_factory=list)
-    by_month: list[dict] = field(default_factory=list)
-    payments: int = 0  # number of ledger rows
-    sections: dict[str, list[str]] = field(default_factory=dict)  # 栏目 -> paragraphs, in sheet order
-    # every payment in ledger order: date, amount (fen), category, source, voucher, memo (None when blank)
-    ledger: list[dict] = field(default_factory=list)
-    department: str = ""  # 主管部门, 单位名称 when blank
-    implementer: str = ""  # 实施单位, 单位名称 when blank
-    scorecard: "Scorecard | None" = None  # the 自评表 scores (scoring.score_project), set by the run
-
-
-def ratio(numerator: int, denominator: int) -> Decimal | None:
-    if not denominator:
-        return None
-    return Decimal(numerator) / Decimal(denominator)
 
 
 def budget_rows(data: WorkbookData) -> pd.DataFrame:
-    """预算 rows with 全年预算数 defaulted to 批复数 and unreadable amounts as 0 (int fen throughout)."""
+    """预算 rows with 全年预算数 defaulted to 批复数 and unreadable amounts as 0 (int fen throughout); made once
+    per workbook (the checks and the figures both use it), not to be changed."""
+    return data.derived("budget_rows", lambda: _budget_rows(data))
+
+
+def _budget_rows(data: WorkbookData) -> pd.DataFrame:
     frame = data.tables[BUDGET.name].frame.copy()
     frame["全年预算数"] = pd.Series([b if b is not None else a for a, b in zip(frame["批复数"], frame["全年预算数"])],
                                index=frame.index, dtype=object)
@@ -92,6 +35,11 @@ def budget_rows(data: WorkbookData) -> pd.DataFrame:
 
 
 def ledger_rows(data: WorkbookData) -> pd.DataFrame:
+    """支出明细 rows with unreadable amounts as 0 and blank categories and sources named; made once."""
+    return data.derived("ledger_rows", lambda: _ledger_rows(data))
+
+
+def _ledger_rows(data: WorkbookData) -> pd.DataFrame:
     frame = data.tables[DISBURSEMENTS.name].frame.copy()
     frame["金额"] = pd.Series([v if isinstance(v, int) else 0 for v in frame["金额"]], index=frame.index, dtype="int64")
     frame["支出类别"] = [c if c else UNNAMED_CATEGORY for c in frame["支出类别"]]
@@ -100,7 +48,21 @@ def ledger_rows(data: WorkbookData) -> pd.DataFrame:
 
 
 def totals_by_project(data: WorkbookData) -> pd.DataFrame:
-    """One row per 项目编号 found in 预算 or 支出明细: the budget sums and 支出数, in fen (int)."""
+    """One row per 项目编号 found in 预算 or 支出明细: the budget sums and 支出数, in fen (int); made once."""
+    return data.derived("totals_by_project", lambda: _totals_by_project(data))
+
+
+def project_totals(data: WorkbookData) -> dict[str, dict[str, int]]:
+    """totals_by_project as 项目编号 → column → int, for looking projects up one by one."""
+    def make() -> dict[str, dict[str, int]]:
+        totals = totals_by_project(data)
+        return {pid: dict(zip(totals.columns, map(int, values)))
+                for pid, values in zip(totals.index, totals.itertuples(index=False))}
+
+    return data.derived("project_totals", make)
+
+
+def _totals_by_project(data: WorkbookData) -> pd.DataFrame:
     budget = budget_rows(data)
     ledger = ledger_rows(data)
     sums = budget.groupby("项目编号", sort=False)[list(BUDGET_AMOUNTS)].sum()
@@ -112,7 +74,6 @@ def totals_by_project(data: WorkbookData) -> pd.DataFrame:
 
 def compute(data: WorkbookData) -> list[ProjectRecord]:
     """One record per row of 项目, in workbook order. Every sum is one group-by over the whole sheet."""
-    projects = data.tables[PROJECTS.name].frame
     budget = budget_rows(data)
     ledger = ledger_rows(data)
     totals = totals_by_project(data)
@@ -124,11 +85,10 @@ def compute(data: WorkbookData) -> list[ProjectRecord]:
     sections = _sections(data.tables[NARRATIVE.name].frame)
     payments = _payments(data.tables[DISBURSEMENTS.name].frame, ledger)
     columns = [*BUDGET_AMOUNTS, "支出数", "payments"]
-    sums = {pid: dict(zip(columns, map(int, values))) for pid, values in
-            zip(totals.index, totals[columns].itertuples(index=False))}
+    sums = project_totals(data)
 
     records = []
-    for project in projects.to_dict("records"):
+    for project in data.tables[PROJECTS.name].records():
         pid = project["项目编号"]
         row = sums.get(pid, dict.fromkeys(columns, 0))
         records.append(ProjectRecord(
@@ -216,14 +176,12 @@ def _by_month(ledger: pd.DataFrame) -> dict[str, list[dict]]:
 PAYMENT_FIELDS = {"date": "支付日期", "category": "支出类别", "source": "资金来源", "voucher": "凭证号", "memo": "摘要"}
 
 
-def _payments(frame: pd.DataFrame, ledger: pd.DataFrame) -> dict[str, list[dict]]:
+def _payments(frame: pd.DataFrame, ledger: pd.DataFrame) -> dict[str, Payments]:
     """项目编号 -> its payments in ledger order, as written (amounts as `ledger_rows` reads them, in fen)."""
-    rows = list(zip(*(frame[name].tolist() for name in PAYMENT_FIELDS.values())))
-    amounts = ledger["金额"].tolist()
-    result: dict[str, list[dict]] = {}
-    for pid, positions in frame.groupby("项目编号", sort=False).indices.items():
-        result[pid] = [{**dict(zip(PAYMENT_FIELDS, rows[i])), "amount": int(amounts[i])} for i in positions]
-    return result
+    columns = {key: frame[name].tolist() for key, name in PAYMENT_FIELDS.items()}
+    columns["amount"] = ledger["金额"].tolist()
+    return {pid: Payments(columns, positions)
+            for pid, positions in frame.groupby("项目编号", sort=False).indices.items()}
 
 
 def _sections(narrative: pd.DataFrame) -> dict[str, dict[str, list[str]]]:

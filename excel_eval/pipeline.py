@@ -119,22 +119,22 @@ def _run(workbook: Path, outdir: Path, templates_dir, now: dt.datetime, combined
     if checked.problems.has_errors:
         raise WorkbookError(f"工作簿中有 {len(checked.problems.errors)} 个错误，未生成报告。", checked.problems,
                             result.problems_file)
-    result.records = compute(checked.data)
-    for record in result.records:
-        record.scorecard = score_project(record, checked.data.get(INDICATORS))
+    templates, indicators = checked.templates, checked.data.get(INDICATORS)
+    result.records = _records(checked.data, indicators)
+    del checked  # the workbook's tables are not needed once the records are made (30 MiB at 5,000 projects)
     clock.lap("compute")
     shown = result.records  # the records the documents are made from
     if fix_punctuation:
-        shown, fixes = fixed_records(result.records, checked.templates)
+        shown, fixes = fixed_records(result.records, templates)
         logger.info("已在报告中改正 {} 处标点（工作簿未改动）。", fixes)
     jobs, names = plan_files(shown, workbook, outdir)
     _say_changed_names(jobs, result.problems)
-    written = _render(result, jobs, checked.templates, now.date(), workers, progress)
+    written = _render(result, jobs, templates, now.date(), workers, progress)
     clock.lap("render")
     result.scores, result.scorecards = write_scorecards(
-        shown, checked.data.get(INDICATORS), checked.templates.get(SCORECARD_TEMPLATE),
+        shown, indicators, templates.get(SCORECARD_TEMPLATE),
         {job.record.project_id: job.path for job in jobs}, names, result.problems, now.date(),
-        checked.templates.get(SPLIT_SCORECARD_TEMPLATE))
+        templates.get(SPLIT_SCORECARD_TEMPLATE), workers)
     clock.lap("scorecards")
     if combined and result.reports:
         result.combined = _combine(result, workbook, label)
@@ -154,6 +154,14 @@ def _run(workbook: Path, outdir: Path, templates_dir, now: dt.datetime, combined
     result.timings = clock.laps
     logger.debug("用时（秒）：{}", {k: round(v, 3) for k, v in clock.laps.items()})
     return result
+
+
+def _records(data: WorkbookData, indicators) -> list[ProjectRecord]:
+    """One record per project, scored when it has indicators (the 绩效指标 Table `indicators`)."""
+    records = compute(data)
+    for record in records:
+        record.scorecard = score_project(record, indicators)
+    return records
 
 
 def _clean_up_after_killed_runs(workbook: Path, outdir: Path) -> list[str]:

@@ -107,3 +107,7 @@ class WorkbookError(Exception):
 class UsageError(Exception):
     """The run cannot start: no such file, not a workbook, a folder that cannot be written (exit code 2)."""
 
+
+class TemplateProblem(Exception):
+    """A template that cannot be read or rendered; the message names the template and the cause."""
+

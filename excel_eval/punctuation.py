@@ -21,8 +21,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from .problems import Problems
-from .schema import NARRATIVE, PROJECTS
-from .reading import ROW
+from .schema import NARRATIVE, PROJECTS, ROW
 
 FULL_WIDTH = {",": "，", ";": "；", ":": "：", "(": "（", ")": "）", "?": "？", "!": "！"}
 FINAL_MARKS = set("。！？…；：")
@@ -54,7 +53,12 @@ def _neighbour(text: str, index: int, step: int) -> str:
     return text[index] if 0 <= index < len(text) else ""
 
 
+_HALF_WIDTH = re.compile(r"[,;:?!(]")
+
+
 def half_width(text: str) -> list[Finding]:
+    if not _HALF_WIDTH.search(text):  # most text: nothing to look at (the check reads every cell)
+        return []
     found = []
     for match in re.finditer(r"[,;:?!]", text):
         before, after = _neighbour(text, match.start(), -1), _neighbour(text, match.start(), 1)
@@ -70,6 +74,8 @@ def half_width(text: str) -> list[Finding]:
 
 
 def title_marks(text: str) -> list[Finding]:
+    if "《" not in text:
+        return []
     found = []
     for match in re.finditer(r"《[^《》]*》", text):
         for inner in re.finditer(r"[<＜>＞]", match.group()):
@@ -79,6 +85,8 @@ def title_marks(text: str) -> list[Finding]:
 
 
 def document_number(text: str) -> list[Finding]:
+    if "号" not in text:
+        return []
     found = []
     for match in re.finditer(r"[\[［【(（](\d{4})[\]］】)）](?=\s*第?\d+\s*号)", text):
         found.append(Finding("punctuation-document-number", match.start(), match.end(), f"〔{match.group(1)}〕"))
@@ -182,14 +190,16 @@ def check_punctuation(data, templates: dict, problems: Problems) -> None:
                 continue
             text = str(text).replace("\r\n", "\n").replace("\r", "\n")
             found = _cell_findings(text, str(section).strip() in paragraphs)
-            _report(problems, text, found, f"栏目“{section}”：", sheet=narrative.title,
-                    cell=narrative.cell("内容", row), value=pid)
+            if found:
+                _report(problems, text, found, f"栏目“{section}”：", sheet=narrative.title,
+                        cell=narrative.cell("内容", row), value=pid)
     projects = data.tables.get(PROJECTS.name)
     if projects is not None:
         for name, row in zip(projects.frame["项目名称"], projects.frame[ROW]):
-            if name is not None:
-                _report(problems, str(name), findings(str(name), paragraph=False), "项目名称：",
-                        sheet=projects.title, cell=projects.cell("项目名称", row), value=name)
+            found = findings(str(name), paragraph=False) if name is not None else []
+            if found:
+                _report(problems, str(name), found, "项目名称：", sheet=projects.title,
+                        cell=projects.cell("项目名称", row), value=name)
 
 
 def _cell_findings(text: str, whole: bool) -> list[Finding]:

@@ -15,6 +15,7 @@ import tomllib
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Iterable
 
 from docx import Document
 from jinja2 import TemplateError
@@ -23,8 +24,8 @@ from loguru import logger
 
 from . import formats, sentences, template_lint
 from .docx_render import CompiledDocx, RenderedXmlInvalid
-from .metrics import ProjectRecord
-from .problems import UsageError
+from .records import ProjectRecord, payment_values
+from .problems import TemplateProblem, UsageError  # noqa: F401 - TemplateProblem raised from here, too
 from .resources import program_dir, templates_dir
 from .schema import default_template
 from .scoring import EXECUTION_WEIGHT, Scorecard
@@ -105,10 +106,6 @@ class Section(list):
         return "".join(self)
 
 
-class TemplateProblem(Exception):
-    """A template that cannot be read or rendered; the message names the template and the cause."""
-
-
 @dataclass
 class ReportTemplate:
     name: str
@@ -126,6 +123,11 @@ class ReportTemplate:
     @property
     def required_sections(self) -> list[str]:
         return [s for s in self.sections if s not in self.defaults and s not in self.optional]
+
+    def uses(self, variable: str) -> bool:
+        """The template may use `variable`: its .docx does (the template check lists what it uses), or one of
+        its default texts names it."""
+        return variable in self.variables or any(variable in text for text in self.defaults.values())
 
 
 def make_environment(autoescape: bool = True) -> SandboxedEnvironment:
@@ -273,7 +275,7 @@ def context(record: ProjectRecord, template: ReportTemplate, run_date: dt.date |
         "支出月份": [{"月份": m["month"], "金额": yuan(m["amount"])} for m in record.by_month],
         "主管部门": clean_text(record.department or record.unit_name),
         "实施单位": clean_text(record.implementer or record.unit_name),
-        **payments(record),
+        **payments(record, rows=template.uses("支出明细")),
         **scores(record.scorecard),
     }
     values[sentences.NAME] = sentences.pieces(record)
@@ -281,13 +283,14 @@ def context(record: ProjectRecord, template: ReportTemplate, run_date: dt.date |
     return values
 
 
-def payments(record: ProjectRecord) -> dict:
-    """支出明细 (each payment, in ledger order), 首次支付日期 and 末次支付日期."""
-    rows = [{"支付日期": p["date"], "金额": yuan(p["amount"]), "支出类别": clean_text(p["category"]),
-             "资金来源": clean_text(p["source"]), "凭证号": clean_text(p["voucher"]), "摘要": clean_text(p["memo"])}
-            for p in record.ledger]
-    dates = [p["date"] for p in record.ledger if p["date"] is not None]
-    return {"支出明细": rows, "首次支付日期": min(dates, default=None), "末次支付日期": max(dates, default=None)}
+def payments(record: ProjectRecord, rows: bool = True) -> dict:
+    """支出明细 (each payment, in ledger order; left empty without `rows`, for a template that does not use
+    it), 首次支付日期 and 末次支付日期."""
+    table = [{"支付日期": p["date"], "金额": yuan(p["amount"]), "支出类别": clean_text(p["category"]),
+              "资金来源": clean_text(p["source"]), "凭证号": clean_text(p["voucher"]), "摘要": clean_text(p["memo"])}
+             for p in record.ledger] if rows else []
+    dates = [day for day in payment_values(record.ledger, "date") if day is not None]
+    return {"支出明细": table, "首次支付日期": min(dates, default=None), "末次支付日期": max(dates, default=None)}
 
 
 def scores(card: Scorecard | None) -> dict:
@@ -359,6 +362,15 @@ class ReportRenderer:
         if template_name not in self._compiled:
             self._compiled[template_name] = CompiledDocx(self.templates[template_name].path, self.env)
         return self._compiled[template_name]
+
+    def prepare(self, names: Iterable[str]) -> None:
+        """Compile the templates `names` now (before worker processes are forked, which then share them). A
+        template that cannot be compiled is left to fail again, and be reported, for each report using it."""
+        for name in dict.fromkeys(names):
+            try:
+                self.compiled(name)
+            except Exception:  # noqa: BLE001 - render() turns it into each report's problem
+                logger.debug("模板 {} 未能预先编译", name)
 
     def render(self, record: ProjectRecord, template_name: str, out_path: Path) -> Path:
         template = self.templates[template_name]

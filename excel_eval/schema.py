@@ -25,6 +25,8 @@ LEVEL1 = ("产出指标", "效益指标", "满意度指标")
 LEVEL2 = ("数量指标", "质量指标", "时效指标", "成本指标", "经济效益指标", "社会效益指标", "生态效益指标",
           "可持续影响指标", "服务对象满意度指标")
 TOTAL_MARKERS = ("合计", "总计", "小计")
+BLANK_NAME = "绩效自评填报表.xlsx"  # a default file name for the blank workbook (`excel-eval new`)
+ROW = "_row"  # the Excel row number of a record, kept as a column of every table the reader makes
 
 
 @dataclass(frozen=True)

@@ -13,16 +13,18 @@ widths are the defaults and their sum the table's width.
 from __future__ import annotations
 
 import datetime as dt
-import io
+import functools
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from typing import Callable
 
-from docx.oxml.ns import qn
-from docxtpl import DocxTemplate
+from docx.oxml.ns import nsmap, qn
 from jinja2 import TemplateError
+from lxml import etree
 
+from .docx_render import CompiledDocx, RenderedXmlInvalid
 from .files.atomic import write_atomically
-from .metrics import ProjectRecord
+from .records import ProjectRecord
 from .render import Section, TemplateProblem, clean_text, indicator_rows, make_environment, tidy
 from .scoring import CENT, EXECUTION_WEIGHT, Scorecard
 from .table_fit import Cell, fit_columns
@@ -149,60 +151,117 @@ def context(record: ProjectRecord, card: Scorecard, run_date: dt.date | None = N
 
 
 class ScorecardRenderer:
-    """Renders 自评表 documents from one template file (read once per run)."""
+    """Renders 自评表 documents from one template file, compiled once per run (docx_render.CompiledDocx); the
+    groups are merged and the column widths fitted on each rendered body."""
 
     def __init__(self, template_path: Path, run_date: dt.date | None = None):
         self.path = Path(template_path)
         self.run_date = run_date
         self.env = make_environment()
-        self._source: bytes | None = None
+        self._compiled: CompiledDocx | None = None
 
-    def render(self, record: ProjectRecord, card: Scorecard, out_path: Path) -> Path:
-        if self._source is None:
+    def compiled(self) -> CompiledDocx:
+        if self._compiled is None:
             try:
-                self._source = self.path.read_bytes()
+                source = self.path.read_bytes()
             except OSError as exc:
                 raise TemplateProblem(f"无法读取自评表模板 {self.path.name}：{exc}") from exc
-        doc = DocxTemplate(io.BytesIO(self._source))
+            self._compiled = CompiledDocx(source, self.env)
+            self._compiled.adjust = functools.partial(lay_out, em=_font_twips(self._compiled.document))
+        return self._compiled
+
+    def render(self, record: ProjectRecord, card: Scorecard, out_path: Path) -> Path:
         try:
-            doc.render(context(record, card, self.run_date), jinja_env=self.env, autoescape=True)
-        except TemplateError as exc:
+            compiled = self.compiled()
+            values = context(record, card, self.run_date)
+            out_path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomically(out_path, lambda temp: compiled.write(values, temp))
+        except (TemplateError, RenderedXmlInvalid) as exc:
             raise TemplateProblem(f"模板 {self.path.name} 渲染失败（项目 {record.project_id}）：{exc}") from exc
-        for table in doc.docx.element.body.iter(qn("w:tbl")):
-            merge_groups(table)
-        fit_widths(doc.docx.element.body, _font_twips(doc.docx))
-        out_path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(out_path, doc.save)
         return out_path
+
+
+    def attempt(self, form: tuple[ProjectRecord, Scorecard, Path]) -> tuple[str, str] | None:
+        """Render one (record, card, path); (code, message) when it cannot be written, None when it was."""
+        record, card, path = form
+        try:
+            self.render(record, card, path)
+        except PermissionError:
+            return "report-locked", (f"自评表 {path.name} 无法写入：它可能正在 Word 或 WPS 中打开。"
+                                     "请关闭它后重新运行；其他文件已照常生成。")
+        except TemplateProblem as exc:
+            return "template-failed", str(exc)
+        return None
+
+
+def lay_out(body, em: int) -> None:
+    """The rendered body of a 自评表: groups merged in each table, then column widths fitted to the text."""
+    span = _spans(body)
+    for table in body.iter(TBL):
+        merge_groups(table, span)
+    fit_widths(body, em, span)
 
 
 # ------------------------------------------------------------------------------------ merging groups
 
-def _cells(tr) -> list[tuple[int, object]]:
+# WordprocessingML names, spelled out once (qn() and path lookups are a good part of laying out a form)
+TBL, TBL_GRID, TR, TC, P, T = qn("w:tbl"), qn("w:tblGrid"), qn("w:tr"), qn("w:tc"), qn("w:p"), qn("w:t")
+TC_PR, P_PR, V_MERGE, VAL, W, TYPE = qn("w:tcPr"), qn("w:pPr"), qn("w:vMerge"), qn("w:val"), qn("w:w"), qn("w:type")
+TR_PR, GRID_BEFORE, GRID_SPAN, TC_W = qn("w:trPr"), qn("w:gridBefore"), qn("w:gridSpan"), qn("w:tcW")
+TBL_PR, CELL_MARGINS = qn("w:tblPr"), qn("w:tblCellMar")
+BEFORE_MERGE = (TC_W, GRID_SPAN, qn("w:hMerge"))  # vMerge goes after these
+
+
+def _child(element, name: str):
+    """The first child `name` of `element`, or None (as element.find(name), without its path machinery)."""
+    return next(element.iterchildren(name), None)
+
+
+def _property(element, properties: str, name: str):
+    """The child `name` of the element's properties child (w:tcPr, w:trPr, w:tblPr), or None."""
+    found = _child(element, properties)
+    return _child(found, name) if found is not None else None
+
+
+def _span(tc) -> int:
+    span = _property(tc, TC_PR, GRID_SPAN)
+    return int(span.get(VAL, "1")) if span is not None else 1
+
+
+_SPANNING = etree.XPath(".//w:tc[w:tcPr/w:gridSpan]", namespaces={"w": nsmap["w"]})
+
+
+def _spans(body) -> Callable[[object], int]:
+    """_span for the cells of `body`, looked up: the cells that span columns are found at once (a form has
+    hundreds of cells, most of them one column wide)."""
+    spans = {tc: _span(tc) for tc in _SPANNING(body)}
+    return lambda tc: spans.get(tc, 1)
+
+
+def _cells(tr, span: Callable[[object], int] = _span) -> list[tuple[int, object]]:
     """(first grid column, tc) of each cell of a row."""
     column = 0
-    grid_before = tr.find(f"{qn('w:trPr')}/{qn('w:gridBefore')}")
+    grid_before = _property(tr, TR_PR, GRID_BEFORE)
     if grid_before is not None:
-        column = int(grid_before.get(qn("w:val"), "0"))
+        column = int(grid_before.get(VAL, "0"))
     cells = []
-    for tc in tr.findall(qn("w:tc")):
+    for tc in tr.iterchildren(TC):
         cells.append((column, tc))
-        span = tc.find(f"{qn('w:tcPr')}/{qn('w:gridSpan')}")
-        column += int(span.get(qn("w:val"), "1")) if span is not None else 1
+        column += span(tc)
     return cells
 
 
 def _text(tc) -> str:
-    return "".join(t.text or "" for t in tc.iter(qn("w:t"))).strip()
+    return "".join(tc.itertext(T, with_tail=False)).strip()
 
 
-def merge_groups(tbl) -> None:
+def merge_groups(tbl, span: Callable[[object], int] = _span) -> None:
     """Below the row headed 一级指标 / 二级指标, merge each run of equal cells in those columns vertically
     (二级 runs only within one 一级 run). The run ends at the first row without a cell at those columns."""
-    rows = tbl.findall(qn("w:tr"))
+    rows = tbl.findall(TR)
     header_index, columns = None, []
     for index, tr in enumerate(rows):
-        texts = {_text(tc): column for column, tc in _cells(tr)}
+        texts = {_text(tc): column for column, tc in _cells(tr, span)}
         if all(h in texts for h in GROUP_HEADERS):
             header_index, columns = index, [texts[h] for h in GROUP_HEADERS]
             break
@@ -210,8 +269,8 @@ def merge_groups(tbl) -> None:
         return
     body: list[list] = []  # per row: the tc at each group column
     for tr in rows[header_index + 1:]:
-        by_column = {column: tc for column, tc in _cells(tr)}
-        if not all(c in by_column and _span(by_column[c]) == 1 for c in columns):
+        by_column = {column: tc for column, tc in _cells(tr, span)}
+        if not all(c in by_column and span(by_column[c]) == 1 for c in columns):
             break
         body.append([by_column[c] for c in columns])
     keys: list[tuple] = [() for _ in body]
@@ -225,23 +284,26 @@ def merge_groups(tbl) -> None:
                 start = i
 
 
-def _span(tc) -> int:
-    span = tc.find(f"{qn('w:tcPr')}/{qn('w:gridSpan')}")
-    return int(span.get(qn("w:val"), "1")) if span is not None else 1
+def _tc_pr(tc):
+    """The cell's w:tcPr, added as its first child when it has none."""
+    tc_pr = tc.find(TC_PR)
+    if tc_pr is None:
+        tc_pr = tc.makeelement(TC_PR, {})
+        tc.insert(0, tc_pr)
+    return tc_pr
 
 
 def _merge(cells: list) -> None:
     for index, tc in enumerate(cells):
-        tc_pr = tc.get_or_add_tcPr()
-        for old in tc_pr.findall(qn("w:vMerge")):
+        tc_pr = _tc_pr(tc)
+        for old in tc_pr.findall(V_MERGE):
             tc_pr.remove(old)
-        merge = tc_pr.makeelement(qn("w:vMerge"), {})
+        merge = tc_pr.makeelement(V_MERGE, {})
         if index == 0:
-            merge.set(qn("w:val"), "restart")
-        # vMerge goes after tcW, gridSpan, hMerge (CT_TcPr order)
+            merge.set(VAL, "restart")
         anchor = None
-        for tag in ("w:tcW", "w:gridSpan", "w:hMerge"):
-            found = tc_pr.find(qn(tag))
+        for tag in BEFORE_MERGE:
+            found = tc_pr.find(tag)
             if found is not None:
                 anchor = found
         if anchor is not None:
@@ -249,11 +311,11 @@ def _merge(cells: list) -> None:
         else:
             tc_pr.insert(0, merge)
         if index:
-            paragraphs = tc.findall(qn("w:p"))
+            paragraphs = tc.findall(P)
             for p in paragraphs[1:]:
                 tc.remove(p)
             for child in list(paragraphs[0]):
-                if child.tag != qn("w:pPr"):
+                if child.tag != P_PR:
                     paragraphs[0].remove(child)
 
 
@@ -271,101 +333,112 @@ def _font_twips(document) -> int:
     return size.twips if size is not None else 210
 
 
-def fit_widths(body, em: int) -> None:
+def fit_widths(body, em: int, span: Callable[[object], int] = _span) -> None:
     """Give the top-level tables of `body` (the parts of one table, on one grid) column widths from their
     text (table_fit.fit_columns), keeping their width; left as they are when the grids differ or the text
     cannot fit."""
-    tables = body.findall(qn("w:tbl"))
-    grids = [[int(col.get(qn("w:w"))) for col in tbl.find(qn("w:tblGrid"))] for tbl in tables]
+    tables = body.findall(TBL)
+    grids = [[int(col.get(W)) for col in tbl.find(TBL_GRID)] for tbl in tables]
     if not grids or any(len(g) != len(grids[0]) for g in grids):
         return
     total = sum(grids[0])
-    cells = [cell for number, tbl in enumerate(tables) for cell in _content_cells(number, tbl)]
+    rows = [[_cells(tr, span) for tr in tbl.findall(TR)] for tbl in tables]
+    cells = [cell for number, table_rows in enumerate(rows) for cell in _content_cells(number, table_rows, span)]
     widths = fit_columns(cells, len(grids[0]), total / em, _padding(tables[0]) / em)
     if widths is None:
         return
     twips = [round(w * em) for w in widths]
     twips[-1] += total - sum(twips)
-    for tbl in tables:
-        for col, width in zip(tbl.find(qn("w:tblGrid")), twips):
-            col.set(qn("w:w"), str(width))
-        for tr in tbl.findall(qn("w:tr")):
-            for column, tc in _cells(tr):
-                tc_w = tc.find(f"{qn('w:tcPr')}/{qn('w:tcW')}")
+    for tbl, table_rows in zip(tables, rows):
+        for col, width in zip(tbl.find(TBL_GRID), twips):
+            col.set(W, str(width))
+        for row in table_rows:
+            for column, tc in row:
+                tc_w = _property(tc, TC_PR, TC_W)
                 if tc_w is not None:
-                    tc_w.set(qn("w:w"), str(sum(twips[column:column + _span(tc)])))
-                    tc_w.set(qn("w:type"), "dxa")
+                    tc_w.set(W, str(sum(twips[column:column + span(tc)])))
+                    tc_w.set(TYPE, "dxa")
 
 
-def _content_cells(number: int, tbl) -> list[Cell]:
+def _content_cells(number: int, rows: list[list[tuple[int, object]]], span: Callable[[object], int] = _span
+                   ) -> list[Cell]:
+    """The cells of one table (its rows as _cells gives them) for table_fit."""
     cells = []
-    for row, tr in enumerate(tbl.findall(qn("w:tr"))):
-        for column, tc in _cells(tr):
-            merge = tc.find(f"{qn('w:tcPr')}/{qn('w:vMerge')}")
-            if merge is not None and merge.get(qn("w:val")) != "restart":
+    for row, row_cells in enumerate(rows):
+        for column, tc in row_cells:
+            merge = _property(tc, TC_PR, V_MERGE)
+            if merge is not None and merge.get(VAL) != "restart":
                 continue  # continues the cell above
-            paragraphs = tuple("".join(t.text or "" for t in p.iter(qn("w:t"))) for p in tc.findall(qn("w:p")))
-            cells.append(Cell(column, _span(tc), paragraphs, (number, row), merged=merge is not None))
+            paragraphs = tuple("".join(p.itertext(T, with_tail=False)) for p in tc.iterchildren(P))
+            cells.append(Cell(column, span(tc), paragraphs, (number, row), merged=merge is not None))
     return cells
 
 
 def _padding(tbl) -> int:
     """The left and right cell margins of a table, in twips (Word's default 108 each when not set)."""
-    margins = tbl.find(f"{qn('w:tblPr')}/{qn('w:tblCellMar')}")
+    margins = _property(tbl, TBL_PR, CELL_MARGINS)
     total = 0
     for side in ("left", "right"):
         found = margins.find(qn(f"w:{side}")) if margins is not None else None
-        total += int(found.get(qn("w:w"))) if found is not None else 108
+        total += int(found.get(W)) if found is not None else 108
     return total
 
 
 # ------------------------------------------------------------------------------------------ the run
 
 def write_scorecards(records: list[ProjectRecord], indicators, template, report_paths: dict[str, Path],
-                     used: set[str], problems, run_date: dt.date | None = None, split_template=None
-                     ) -> tuple[dict[str, Scorecard], list[Path]]:
+                     used: set[str], problems, run_date: dt.date | None = None, split_template=None,
+                     workers: int | None = None) -> tuple[dict[str, Scorecard], list[Path]]:
     """Write the 自评表 of every project scored before rendering (`record.scorecard`, from the 绩效指标 Table
-    `indicators`) beside its report (`report_paths`: 项目编号 → the report's path). `used` holds the file names taken (lower
-    case, no extension) and is updated. A project whose indicators give their targets in the official layout's
-    columns (指标性质, 指标值, 度量单位) gets `split_template`, which prints those columns, when there is one.
-    Returns the scorecards by 项目编号 and the files written; a file that cannot be written is an error in
-    `problems`, the others are written all the same."""
-    cards: dict[str, Scorecard] = {}
-    written: list[Path] = []
-    for record in records:
-        card = record.scorecard
-        if card is not None:
-            cards[record.project_id] = card
+    `indicators`) beside its report (`report_paths`: 项目编号 → the report's path). `used` holds the file names
+    taken (lower case, no extension) and is updated. A project whose indicators give their targets in the
+    official layout's columns (指标性质, 指标值, 度量单位) gets `split_template`, which prints those columns, when
+    there is one. Returns the scorecards by 项目编号 and the files written; a file that cannot be written is an
+    error in `problems`, the others are written all the same. `workers` is the number of processes
+    (batch.default_workers when None)."""
+    from .batch import default_workers, map_in_order
+
+    cards = {record.project_id: record.scorecard for record in records if record.scorecard is not None}
     if not cards:
-        return cards, written
+        return cards, []
     if template is None:
         problems.error("template-failed", f"找不到自评表模板“{TEMPLATE_NAME}.docx”，未生成绩效自评表。"
                                           f"请把它放回模板文件夹。", value=TEMPLATE_NAME)
-        return cards, written
+        return cards, []
     renderer = ScorecardRenderer(getattr(template, "path", template), run_date)
     split_renderer = ScorecardRenderer(getattr(split_template, "path", split_template), run_date) \
         if split_template is not None else renderer
     by_id = {r.project_id: r for r in records}
-    for pid, card in cards.items():
-        record = by_id[pid]
-        report = report_paths.get(pid)
-        if report is None:
-            continue
-        stem, counter = scorecard_filename(report.name)[:-5], 2
-        candidate = stem
-        while candidate.lower() in used:
-            candidate, counter = f"{stem}_{counter}", counter + 1
-        used.add(candidate.lower())
-        path = report.with_name(candidate + ".docx")
+    forms = [(by_id[pid], card, _form_path(report_paths[pid], used)) for pid, card in cards.items()
+             if pid in report_paths]
+    workers = default_workers(len(forms)) if workers is None else workers
+    if workers > 1:
         try:
-            split = any(i.indicator.split for i in card.indicators)
-            (split_renderer if split else renderer).render(record, card, path)
-        except PermissionError:
-            problems.error("report-locked", f"自评表 {path.name} 无法写入：它可能正在 Word 或 WPS 中打开。"
-                                            "请关闭它后重新运行；其他文件已照常生成。", value=path.name)
-            continue
-        except TemplateProblem as exc:
-            problems.error("template-failed", str(exc), value=pid)
-            continue
-        written.append(path)
+            renderer.compiled()  # before the fork: the workers share it
+            if split_renderer is not renderer:
+                split_renderer.compiled()
+        except TemplateProblem:
+            pass  # reported for each form below
+
+    def attempt(form):
+        split = any(i.indicator.split for i in form[1].indicators)
+        return (split_renderer if split else renderer).attempt(form)
+
+    written: list[Path] = []
+    for (record, _, path), failure in zip(forms, map_in_order(attempt, forms, workers)):
+        if failure is None:
+            written.append(path)
+        else:
+            code, message = failure
+            problems.error(code, message, value=path.name if code == "report-locked" else record.project_id)
     return cards, written
+
+
+def _form_path(report: Path, used: set[str]) -> Path:
+    """`<report's stem>_自评表.docx` beside the report, numbered when the name is taken (`used` is updated)."""
+    stem, counter = scorecard_filename(report.name)[:-5], 2
+    candidate = stem
+    while candidate.lower() in used:
+        candidate, counter = f"{stem}_{counter}", counter + 1
+    used.add(candidate.lower())
+    return report.with_name(candidate + ".docx")

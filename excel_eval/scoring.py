@@ -25,13 +25,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from decimal import ROUND_HALF_UP, Decimal
 
 from .problems import Problems
 from .quantities import (EQ, LE, LT, Deadline, Quantity, UnitMismatch, chinese_day, comparable, met_on_time,
                          parse_deadline, parse_quantity, plain as _plain)
-from .reading import ROW, Table
-from .schema import LEVEL1, LEVEL2
+from .schema import LEVEL1, LEVEL2, ROW
+
+if TYPE_CHECKING:
+    from .reading import Table
 
 EXECUTION_WEIGHT = Decimal(10)  # 预算执行率 分值
 INDICATOR_WEIGHTS = Decimal(90)  # what the indicators' 分值 add up to (产出 50, 效益 30, 满意度 10)
@@ -382,8 +385,19 @@ def score_project(record, table: Table | None) -> Scorecard | None:
     rate = record.figures.execution_rate
     card = Scorecard(record.project_id, rate, execution_score(rate))
     year, report_date = getattr(record, "year", None), getattr(record, "report_date", None)
-    card.indicators = [score_indicator(i, year, report_date)[0] for i in indicators]
+    card.indicators = [_scored(table, i, year, report_date)[0] for i in indicators]
     return card
+
+
+def _scored(table: Table, indicator: Indicator, year: int | None, report_date: dt.date | None
+            ) -> tuple[IndicatorScore, list[Issue]]:
+    """score_indicator, once per row of the table: the check scores every row, and the run then scores each
+    project's rows again with the same budget year and report date."""
+    scores = table.derived("scores", dict)
+    key = (indicator, year, report_date)
+    if key not in scores:
+        scores[key] = score_indicator(indicator, year, report_date)
+    return scores[key]
 
 
 def check_indicators(table: Table | None, problems: Problems, projects: Table | None = None) -> None:
@@ -394,7 +408,7 @@ def check_indicators(table: Table | None, problems: Problems, projects: Table | 
     when = _project_dates(projects)
     weights: dict[str, Decimal] = {}
     first_row: dict[str, int] = {}
-    for record in table.frame.to_dict("records"):
+    for record in table.records():
         indicator = Indicator.from_record(record)
         where = {"sheet": table.title}
         if indicator.level1 is not None and indicator.level1 not in LEVEL1:
@@ -405,7 +419,7 @@ def check_indicators(table: Table | None, problems: Problems, projects: Table | 
             problems.warning("indicator-level-unknown",
                              f"二级指标“{indicator.level2}”不是标准名称（{'、'.join(LEVEL2)}）。请核对是否写错。",
                              cell=table.cell("二级指标", indicator.row), value=indicator.level2, **where)
-        result, issues = score_indicator(indicator, *when.get(indicator.project_id, (None, None)))
+        result, issues = _scored(table, indicator, *when.get(indicator.project_id, (None, None)))
         for issue in issues:
             add = problems.error if issue.error else problems.warning
             add(issue.code, issue.message, cell=table.cell(issue.column, indicator.row),

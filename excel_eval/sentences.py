@@ -44,14 +44,13 @@ Pieces (`pieces(record)`):
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 import unicodedata
 from decimal import Decimal
 from fractions import Fraction
 
 from . import formats
-from .metrics import UNNAMED_SOURCE, Figures, ProjectRecord
+from .records import UNNAMED_SOURCE, Figures, ProjectRecord
 
 NAME = "句子"  # the pieces' name in templates: {{ 句子.资金到位 }}
 # The narrative sections a piece reads: a template that uses the piece uses those sections.
@@ -154,25 +153,26 @@ def money(fen: int) -> str:
     return formats.money_text(Decimal(fen) / 100)
 
 
-def _half_up(value: Fraction) -> int:
-    return math.floor(value + Fraction(1, 2)) if value >= 0 else -math.floor(-value + Fraction(1, 2))
-
-
-def _side(value: Fraction, boundary: Fraction) -> int:
-    return (value > boundary) - (value < boundary)
-
-
 def rate_text(part: int, whole: int, boundaries: tuple[Fraction, ...]) -> str:
     """part ÷ whole as a percentage, at most two decimals (half-up), never printed on or across a boundary that
-    the exact rate is not on or across: then it is cut toward the exact value. "" when whole is 0."""
+    the exact rate is not on or across: then it is cut toward the exact value. "" when whole is 0.
+
+    In integers (a report writes several rates, and Fractions are slow): the rate in hundredths of a percent
+    is n / d with d > 0; it is compared with a boundary p / q by the sign of n·q − p·100·d."""
     if not whole:
         return ""
-    exact = Fraction(part * 100, whole)
-    hundredths = exact * 100
-    printed = _half_up(hundredths)
-    if any(_side(Fraction(printed, 100), b) != _side(exact, b) for b in boundaries):
-        printed = math.floor(hundredths) if printed > hundredths else math.ceil(hundredths)
+    n, d = (part * 10000, whole) if whole > 0 else (-part * 10000, -whole)
+    printed = (2 * n + d) // (2 * d) if n >= 0 else -((d - 2 * n) // (2 * d))  # half-up, away from zero
+    for b in boundaries:
+        exact_side = _sign(n * b.denominator - b.numerator * 100 * d)
+        if _sign(printed * b.denominator - b.numerator * 100) != exact_side:
+            printed = n // d if printed * d > n else -(-n // d)  # toward the exact value
+            break
     return formats.percent(Decimal(printed) / 10000)
+
+
+def _sign(value: int) -> int:
+    return (value > 0) - (value < 0)
 
 
 # -------------------------------------------------------------------------------------------- narrative

@@ -14,6 +14,8 @@ template edited in Word keeps this behaviour as long as it uses the styles 落�
 
 from __future__ import annotations
 
+import functools
+
 import unicodedata
 from dataclasses import dataclass
 
@@ -59,6 +61,7 @@ def _kind(ch: str) -> str:
     return "alnum" if ch.isascii() and ch.isalnum() else "other"
 
 
+@functools.lru_cache(maxsize=16)  # templates often share their styles part
 def read_style(styles_xml: bytes) -> SignOffStyle | None:
     """The 落款 metrics from a template's styles.xml, or None when it has no 落款 and 落款日期 styles."""
     root = etree.fromstring(styles_xml)
@@ -92,12 +95,21 @@ def _default_size(root) -> int:
     return int(sz.get(_w("val"))) if sz is not None else 21
 
 
+_NAMED = etree.XPath(f'.//w:p[w:pPr/w:pStyle/@w:val="{NAME_STYLE}"]', namespaces={"w": W})
+
+
 def fit(body, style: SignOffStyle) -> None:
     """Set the right indents of every 落款 (a 落款 paragraph directly followed by a 落款日期 one) in `body`
     (the w:body element), and keep the paragraph before it with it."""
+    names = [p for p in _NAMED(body) if _style_of(p) == NAME_STYLE]  # found at once, in document order
+    if not names:
+        return
     paragraphs = list(body.iter(_w("p")))
-    for index, (name, date) in enumerate(zip(paragraphs, paragraphs[1:])):
-        if _style_of(name) != NAME_STYLE or _style_of(date) != DATE_STYLE:
+    position = {p: index for index, p in enumerate(paragraphs)}
+    for name in names:
+        index = position[name]
+        date = paragraphs[index + 1] if index + 1 < len(paragraphs) else None
+        if date is None or _style_of(date) != DATE_STYLE:
             continue
         name_width, date_width = style.width(_text(name)), style.width(_text(date))
         date_indent = max(style.date_indent, (name_width - date_width + 1) // 2)
@@ -120,9 +132,13 @@ def fit_document_xml(xml: str, style: SignOffStyle | None) -> str:
     return declaration + etree.tostring(root, encoding="unicode")
 
 
+_P_PR, _P_STYLE, _VAL = _w("pPr"), _w("pStyle"), _w("val")
+
+
 def _style_of(paragraph) -> str | None:
-    style = paragraph.find(f"{_w('pPr')}/{_w('pStyle')}")
-    return style.get(_w("val")) if style is not None else None
+    properties = next(paragraph.iterchildren(_P_PR), None)  # as find("w:pPr/w:pStyle"), without its path parser
+    style = next(properties.iterchildren(_P_STYLE), None) if properties is not None else None
+    return style.get(_VAL) if style is not None else None
 
 
 def _text(paragraph) -> str:

@@ -19,6 +19,7 @@ width (TOLERANCE).
 
 from __future__ import annotations
 
+import bisect
 import functools
 import itertools
 import unicodedata
@@ -69,22 +70,31 @@ def _pieces(text: str) -> tuple[tuple[float, str], ...]:
     return tuple((width, chars) for width, chars, _ in pieces)
 
 
-def _lines(text: str, width: float) -> list[list[str]]:
-    """The pieces on each line of `text` set in `width` em by a greedy line breaker."""
-    lines: list[list[str]] = [[]]
-    used = 0.0
-    for piece_width, chars in _pieces(text):
-        if lines[-1] and used + piece_width > width + 1e-9:
-            lines.append([])
-            used = 0.0
-        lines[-1].append(chars)
-        used += piece_width
-    return lines
+@functools.lru_cache(maxsize=4096)
+def _piece_widths(text: str) -> tuple[float, ...]:
+    return tuple(w for w, _ in _pieces(text))
+
+
+@functools.lru_cache(maxsize=16384)
+def _layout(text: str, width: float) -> tuple[int, int]:
+    """(the number of lines, the index of the first piece on the last line) of `text` set in `width` em by a
+    greedy line breaker: a piece goes on the next line when the line has pieces and the piece would take it
+    past `width`. Each line's running widths are added up in order, as a loop adding piece by piece would."""
+    widths = _piece_widths(text)
+    limit = width + 1e-9
+    most = int(max(limit, 0.0) * 4) + 2  # a piece is at least a quarter em wide: no more fit on a line
+    count, start = 1, 0
+    while True:
+        running = list(itertools.accumulate(widths[start:start + most]))
+        end = start + bisect.bisect_right(running, limit, 1)  # the first piece past the width, not the first
+        if end >= len(widths):
+            return count, start
+        count, start = count + 1, end
 
 
 @functools.lru_cache(maxsize=8192)
 def line_count(text: str, width: float) -> int:
-    return len(_lines(text, width))
+    return _layout(text, width)[0]
 
 
 def natural(text: str) -> float:
@@ -100,10 +110,10 @@ def lonely(text: str, width: float) -> bool:
 
 @functools.lru_cache(maxsize=8192)
 def _lonely(text: str, width: float) -> bool:
-    lines = _lines(text, width)
-    if len(lines) < 2:
+    count, start = _layout(text, width)
+    if count < 2:
         return False
-    last = "".join(lines[-1])
+    last = "".join(chars for _, chars in _pieces(text)[start:])
     return len([ch for ch in last if ch not in NO_LINE_START and ch not in NO_LINE_END]) <= 1
 
 
@@ -123,18 +133,66 @@ def _cell_lines(cell: Cell, width: float) -> int:
     return sum(line_count(p, width) for p in cell.paragraphs) if cell.paragraphs else 1
 
 
-def _cost(cells: list[Cell], widths: list[float], padding: float, rows: frozenset = frozenset()
-          ) -> tuple[float, int]:
-    """(the table's height in lines, the number of lonely characters) for `cells`; `rows` are the rows of the
-    table (one line at least each), which may hold cells left out of `cells`."""
-    heights: dict[object, int] = dict.fromkeys(rows, 1)
-    alone = 0
-    for cell in cells:
-        width = sum(widths[cell.column:cell.column + cell.span]) - padding
-        alone += sum(lonely(p, width) for p in cell.paragraphs)
-        if not cell.merged:
-            heights[cell.row] = max(heights.get(cell.row, 1), _cell_lines(cell, width))
-    return sum(heights.values()), alone
+class _Costs:
+    """(the table's height in lines, the number of lonely characters) of `cells` at column widths; `rows` are
+    the rows of the table (one line at least each), which may hold cells left out of `cells`. A search tries
+    many widths that differ from a base in two columns: `base` measures every cell, `trial` only the cells on
+    the columns that changed (the others' widths are the same sums of the same numbers). Cells on the same
+    columns are measured together, and remembered by their width."""
+
+    def __init__(self, cells: list[Cell], padding: float, rows: frozenset):
+        self.cells, self.padding = cells, padding
+        self.rows = set(rows) | {c.row for c in cells if not c.merged}
+        spans: dict[tuple[int, int], list[int]] = {}
+        for index, cell in enumerate(cells):
+            spans.setdefault((cell.column, cell.span), []).append(index)
+        self.groups = [(column, column + span, members) for (column, span), members in spans.items()]
+        self.on_column: dict[int, list[int]] = {}
+        for number, (first, end, _) in enumerate(self.groups):
+            for column in range(first, end):
+                self.on_column.setdefault(column, []).append(number)
+        self.in_row: dict[object, list[int]] = {}
+        for index, cell in enumerate(cells):
+            if not cell.merged:
+                self.in_row.setdefault(cell.row, []).append(index)
+        self.memo: dict[tuple[int, float], list[tuple[int, int, int]]] = {}
+        self._base: tuple[list[tuple[int, int]], dict, tuple[int, int]] | None = None
+
+    def _measure(self, group: int, widths: list[float]) -> list[tuple[int, int, int]]:
+        """(cell index, lines, lonely characters) of each cell of a group."""
+        first, end, members = self.groups[group]
+        width = sum(widths[first:end]) - self.padding
+        found = self.memo.get((group, width))
+        if found is None:
+            found = self.memo[(group, width)] = [
+                (i, _cell_lines(self.cells[i], width), sum(lonely(p, width) for p in self.cells[i].paragraphs))
+                for i in members]
+        return found
+
+    def base(self, widths: list[float]) -> tuple[int, int]:
+        """The cost of `widths`, which later trials are measured against."""
+        measures: list[tuple[int, int]] = [(1, 0)] * len(self.cells)
+        for group in range(len(self.groups)):
+            for i, lines, alone in self._measure(group, widths):
+                measures[i] = (lines, alone)
+        heights = {row: max([1] + [measures[i][0] for i in self.in_row.get(row, ())]) for row in self.rows}
+        cost = (sum(heights.values()), sum(alone for _, alone in measures))
+        self._base = (measures, heights, cost)
+        return cost
+
+    def trial(self, widths: list[float], changed: tuple[int, ...]) -> tuple[int, int]:
+        """The cost of `widths`, which differ from the base's in the columns `changed` only."""
+        measures, heights, (height, alone) = self._base
+        new: dict[int, int] = {}
+        for group in {g for column in changed for g in self.on_column.get(column, ())}:
+            for i, lines, lonely_count in self._measure(group, widths):
+                new[i] = lines
+                alone += lonely_count - measures[i][1]
+        cells = self.cells
+        for row in {cells[i].row for i in new if not cells[i].merged}:
+            lines = max([1] + [new[i] if i in new else measures[i][0] for i in self.in_row[row]])
+            height += lines - heights[row]
+        return height, alone
 
 
 def fit_columns(cells: list[Cell], columns: int, total: float, padding: float) -> list[float] | None:
@@ -156,8 +214,9 @@ def fit_columns(cells: list[Cell], columns: int, total: float, padding: float) -
     # search (most of a form's cells), its row counted
     rows = frozenset(c.row for c in cells if not c.merged)
     open_cells = [c for c in cells if not _settled(c, least, padding)]
-    widths = _lower(open_cells, widths, least, padding, rows)
-    return _repair(open_cells, widths, least, padding, rows)
+    costs = _Costs(open_cells, padding, rows)
+    widths = _lower(open_cells, widths, least, costs)
+    return _repair(open_cells, widths, least, padding, costs)
 
 
 def _settled(cell: Cell, least: list[float], padding: float) -> bool:
@@ -186,11 +245,11 @@ def _least_widths(cells: list[Cell], columns: int, padding: float) -> list[float
     return widths
 
 
-def _lower(cells: list[Cell], widths: list[float], least: list[float], padding: float, rows: frozenset,
-           rounds: int = 30) -> list[float]:
+def _lower(cells: list[Cell], widths: list[float], least: list[float], costs: _Costs, rounds: int = 30
+           ) -> list[float]:
     """Move width (MOVES) from one column to another while that makes the table lower and leaves no more
     lonely characters: the proportional start knows how long texts are, not where their lines break."""
-    cost = _cost(cells, widths, padding, rows)
+    cost = costs.base(widths)
     for _ in range(rounds):
         best = None
         for give, take, step in itertools.product(range(len(widths)), range(len(widths)), MOVES):
@@ -199,21 +258,22 @@ def _lower(cells: list[Cell], widths: list[float], least: list[float], padding: 
             trial = widths.copy()
             trial[give] -= step
             trial[take] += step
-            trial_cost = _cost(cells, trial, padding, rows)
+            trial_cost = costs.trial(trial, (give, take))
             if trial_cost[0] < (best or (cost,))[0][0] and trial_cost[1] <= cost[1]:
                 best = (trial_cost, trial)
         if best is None:
             break
         cost, widths = best
+        costs.base(widths)
     return widths
 
 
-def _repair(cells: list[Cell], widths: list[float], least: list[float], padding: float, rows: frozenset,
+def _repair(cells: list[Cell], widths: list[float], least: list[float], padding: float, costs: _Costs,
             rounds: int = 20) -> list[float]:
     """For each cell that leaves a character alone, make its (last) column as much wider or narrower as it
     takes to set the text without, moving the width to or from the column that suits it best; a change is
     kept only when the table gets no taller and has fewer lonely characters."""
-    cost = _cost(cells, widths, padding, rows)
+    cost = costs.base(widths)
     for _ in range(rounds):
         changed = False
         for cell, text in _lonely_texts(cells, widths, padding):
@@ -227,10 +287,11 @@ def _repair(cells: list[Cell], widths: list[float], least: list[float], padding:
                     trial = widths.copy()
                     trial[column] += delta
                     trial[partner] -= delta
-                    trials.append((_cost(cells, trial, padding, rows), trial))
+                    trials.append((costs.trial(trial, (column, partner)), trial))
             better = min(trials, key=lambda t: t[0], default=None)
             if better and better[0][0] <= cost[0] and better[0][1] < cost[1]:
                 cost, widths, changed = better[0], better[1], True
+                costs.base(widths)
         if not changed:
             break
     return widths

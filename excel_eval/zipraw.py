@@ -6,6 +6,7 @@ changes, copying the others verbatim is both faster and lossless.
 
 from __future__ import annotations
 
+import dataclasses
 import struct
 import zipfile
 import zlib
@@ -49,6 +50,13 @@ class RawMember:
                          else zipfile.ZIP_STORED, 0, 0, self.dostime, self.dosdate, self.flags & ~0x0E,
                          self.create_version, self.create_system, self.extract_version, self.internal_attr,
                          self.external_attr, self.extra, b"", self.comment)
+
+    def packed(self, level: int = 6) -> "RawMember":
+        """A new member with its content compressed now, as write_zip would, to be copied into many packages."""
+        data = self.data or b""
+        raw = data if self.method == zipfile.ZIP_STORED else compress(data, level)
+        return dataclasses.replace(self, raw=raw, data=None, crc=zlib.crc32(data) & 0xFFFFFFFF, size=len(data),
+                                   flags=self.flags & ~0x0E)
 
 
 def strip_zip64_extra(extra: bytes) -> bytes:
@@ -128,9 +136,7 @@ def write_zip(out: BinaryIO, members: list[RawMember], comment: bytes = b"", lev
             raise ZipRawError("packages larger than 4 GiB (zip64) are not supported")
         header = _LOCAL.pack(b"PK\x03\x04", m.extract_version, flags, method, m.dostime, m.dosdate, crc,
                              len(raw), size, len(name), len(m.local_extra))
-        out.write(header)
-        out.write(name)
-        out.write(m.local_extra)
+        out.write(header + name + m.local_extra)
         out.write(raw)
         central += _CENTRAL.pack(b"PK\x01\x02", m.create_version, m.create_system, m.extract_version, flags,
                                  method, m.dostime, m.dosdate, crc, len(raw), size, len(name), len(m.extra),
@@ -139,6 +145,5 @@ def write_zip(out: BinaryIO, members: list[RawMember], comment: bytes = b"", lev
         offset += len(header) + len(name) + len(m.local_extra) + len(raw)
     if len(members) >= 0xFFFF:
         raise ZipRawError("packages needing zip64 are not supported")
-    out.write(central)
-    out.write(_END.pack(b"PK\x05\x06", 0, 0, len(members), len(members), len(central), offset, len(comment)))
-    out.write(comment)
+    central += _END.pack(b"PK\x05\x06", 0, 0, len(members), len(members), len(central), offset, len(comment))
+    out.write(central + comment)

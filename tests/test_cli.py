@@ -1,4 +1,8 @@
-"""The command line: exit codes, Chinese messages, no tracebacks."""
+"""The command line: exit codes, Chinese messages, no tracebacks; what each command imports."""
+
+import json
+import subprocess
+import sys
 
 import click
 from click.testing import CliRunner
@@ -100,3 +104,36 @@ def test_label_is_kept_as_typed(tmp_path):
         assert invoke("run", book, "-o", out, "--label", label).exit_code == 0
         combined = next(out.glob("*合集.docx"))
         assert Document(str(combined)).paragraphs[0].text == label
+
+
+HEAVY = ("pandas", "numpy", "openpyxl", "docx", "docxtpl", "jinja2")
+_LOADED = """
+import json, sys
+from excel_eval.cli import main
+try:
+    main(sys.argv[2:])
+except SystemExit:
+    pass
+with open(sys.argv[1], "w") as f:
+    json.dump(sorted(m for m in {heavy!r} if m in sys.modules), f)
+"""
+
+
+def loaded_by(tmp_path, *args) -> list[str]:
+    """The heavy modules a command imports, run as the user starts it (a fresh interpreter)."""
+    found = tmp_path / "modules.json"
+    subprocess.run([sys.executable, "-c", _LOADED.format(heavy=HEAVY), str(found), *map(str, args)],
+                   cwd=tmp_path, check=True, capture_output=True)
+    return json.loads(found.read_text())
+
+
+def test_help_and_new_start_without_the_report_machinery(tmp_path):
+    """`--help` imports none of the heavy libraries; `new` writes with openpyxl and reads the templates, but
+    never imports pandas; `run` reads and writes without openpyxl (the reader's fallback engine)."""
+    assert loaded_by(tmp_path, "--help") == []
+    assert loaded_by(tmp_path, "run", "--help") == []
+    new = loaded_by(tmp_path, "new", tmp_path / "空白.xlsx")
+    assert "pandas" not in new and "openpyxl" in new and (tmp_path / "空白.xlsx").exists()
+    run = loaded_by(tmp_path, "run", "-q")
+    assert "openpyxl" not in run and "pandas" in run
+    assert len(list((tmp_path / "output").glob("*/*_自评表.docx"))) == 4

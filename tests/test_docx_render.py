@@ -81,14 +81,15 @@ def canonical_parts(data: bytes) -> dict[str, bytes]:
         return {name: canonical(name, archive.read(name)) for name in archive.namelist()}
 
 
-def assert_same_as_docxtpl(tmp_path, source: bytes, values: dict) -> bytes:
+def assert_same_as_docxtpl(tmp_path, source: bytes, values: dict, adjust=None) -> bytes:
     """Render `source` both ways; every part equal after canonicalization except the core properties, which
-    python-docx rewrites on save (docxtpl renders some of them). Returns the compiled renderer's document."""
+    python-docx rewrites on save (docxtpl renders some of them). Returns the compiled renderer's document.
+    `adjust` changes the rendered body in both (on docxtpl's python-docx document before it is saved)."""
     env = make_environment()
-    compiled = CompiledDocx(source, env)
+    compiled = CompiledDocx(source, env, adjust)
     assert compiled.fast
     fast = compiled.write(values, tmp_path / "fast.docx").read_bytes()
-    reference = render_with_docxtpl(source, values, env, tmp_path / "ref.docx").read_bytes()
+    reference = render_with_docxtpl(source, values, env, tmp_path / "ref.docx", adjust).read_bytes()
     fast_parts, reference_parts = canonical_parts(fast), canonical_parts(reference)
     assert set(fast_parts) - {"docProps/core.xml"} == set(reference_parts) - {"docProps/core.xml"}
     differing = [p for p in reference_parts if p in fast_parts and fast_parts[p] != reference_parts[p]]
@@ -104,6 +105,26 @@ def test_bundled_templates_render_as_docxtpl_renders_them(tmp_path, case):
     template = TEMPLATES[name]
     values = context(project, template, dt.date(2026, 1, 1))
     assert_same_as_docxtpl(tmp_path, template.path.read_bytes(), values)
+
+
+@pytest.mark.parametrize("indicators", [2, 0], ids=["two-indicators", "none"])
+def test_the_scorecard_renders_as_docxtpl_renders_it_then_merged_and_fitted(tmp_path, indicators):
+    """The 自评表 goes through the compiled renderer, its groups merged and widths fitted on the rendered XML;
+    docxtpl's render with the same changes made to its python-docx document gives the same package."""
+    import docx
+
+    from excel_eval import scorecard as form
+
+    card = scorecard()
+    card.indicators = [i for i in card.indicators for _ in range(3)][:indicators * 3]  # groups to be merged
+    source = TEMPLATES["绩效自评表"].path.read_bytes()
+    em = form._font_twips(docx.Document(io.BytesIO(source)))
+    fast = assert_same_as_docxtpl(tmp_path, source, form.context(record(), card, dt.date(2026, 1, 1)),
+                                  lambda body: form.lay_out(body, em))
+    xml = zipfile.ZipFile(io.BytesIO(fast)).read("word/document.xml").decode()
+    assert xml.count("培训人次") == (3 if indicators else 0)
+    # the template merges 3 cells; the rendered form also each group of three 一级 and 二级 cells
+    assert xml.count('w:vMerge w:val="restart"') == 3 + (4 if indicators else 0)
 
 
 def test_a_second_render_from_the_same_compiled_template_is_independent(tmp_path):

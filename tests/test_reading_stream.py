@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
+import io
 import re
 import shutil
 import subprocess
@@ -436,3 +437,46 @@ def test_cell_facts_stream_scans_rows_without_r_whole(tmp_path):
     book = build(tmp_path / "no_r.xlsx", {"表": worksheet(rows)})
     assert cell_facts_stream(book, ["表"]) == cell_facts(book, ["表"])
     assert cell_facts_stream(book, ["表"])["表"].uncached == {(1, 1): "=1+1", (3, 2): "=A1"}
+
+
+def test_dates_formats_and_merged_ranges_are_decoded_as_openpyxl_decodes_them():
+    """The stream engine's own date code (reading/serials.py, so that a run does not import openpyxl) gives
+    openpyxl's values: serials in both date systems (29 Feb 1900, times, elapsed times), ISO values, which
+    formats are dates, the built-in formats, merged ranges."""
+    from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
+    from openpyxl.utils.cell import range_boundaries
+    from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH, from_excel, from_ISO8601
+
+    from excel_eval.reading import serials
+
+    def outcome(function, *args):
+        try:
+            return function(*args)
+        except (ValueError, OverflowError) as exc:
+            return type(exc)
+
+    assert (serials.WINDOWS_EPOCH, serials.MAC_EPOCH) == (WINDOWS_EPOCH, MAC_EPOCH)
+    assert serials.BUILTIN_FORMATS == BUILTIN_FORMATS
+    serial_numbers = [0, 0.25, 0.999999, 0.9999999, 1, 1.5, 59, 59.75, 60, 60.5, 61, 44197, 44197.123456789,
+                      2958465.99999, 36526.000005787]
+    for epoch in (WINDOWS_EPOCH, MAC_EPOCH):
+        for value in serial_numbers:
+            for elapsed in (False, True):
+                assert outcome(serials.from_excel, value, epoch, elapsed) == outcome(from_excel, value, epoch,
+                                                                                    elapsed), value
+    for text in ("2021-03-01", "2021-03-01T08:30:00", "2021-03-01T08:30:15.25Z", "08:30", "T08:30:05",
+                 "PT1H30M", "PT45.5S", "", "2021-13-01", "yesterday"):
+        assert outcome(serials.from_iso8601, text) == outcome(from_ISO8601, text), text
+    codes = [*BUILTIN_FORMATS.values(), 'yyyy"年"m"月"d"日"', '"d"0', "[h]:mm:ss", "[mm]:ss", "[Red]0.00",
+             "[$-804]yyyy/m/d", r"0\d", "_d0", "#,##0;[Red]-#,##0;0;@", "[ss].000", None]
+    for code in codes:
+        assert serials.is_date_format(code) == is_date_format(code), code
+        assert serials.is_timedelta_format(code) == is_timedelta_format(code), code
+    part = "".join(f'<mergeCell ref="{ref}"/>' for ref in ("A1:B2", "c3:D10", "AA100:XFD1048576", "E5"))
+    assert xlsx_stream._MERGE_CELL.findall(part.encode())  # the references the scan finds
+    package = io.BytesIO()
+    with zipfile.ZipFile(package, "w") as zf:
+        zf.writestr("s.xml", f'<worksheet xmlns="{MAIN}"><sheetData/><mergeCells>{part}</mergeCells></worksheet>')
+    with zipfile.ZipFile(package) as zf:
+        assert xlsx_stream._merged_cells(zf, "s.xml") == [range_boundaries(r.upper()) for r in
+                                                           ("A1:B2", "c3:D10", "AA100:XFD1048576", "E5")]

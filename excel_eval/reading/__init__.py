@@ -14,9 +14,9 @@ then this module. Nothing outside this package knows about Excel cells.
 from __future__ import annotations
 
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator, TypeVar
 
 from loguru import logger
 
@@ -39,6 +39,7 @@ __all__ = ["ENGINES", "HEADER_SEARCH_ROWS", "ROW", "RawSheet", "Table", "Workboo
 # 160 MiB for a 120 MB ledger part of 250,000 rows); the stream engine reads rows straight from the zip in
 # constant memory, about 20% slower. "auto" takes calamine below this much sheet XML and streams above it.
 STREAM_FROM_BYTES = 64 * 1024 * 1024
+T = TypeVar("T")
 
 
 @dataclass
@@ -46,9 +47,17 @@ class WorkbookData:
     path: Path
     tables: dict[str, Table]  # by canonical sheet name; optional sheets may be absent
     kind: str = XLSX  # package.XLSX (.xlsx/.xlsm), XLS, XLSB or ODS
+    _derived: dict = field(default_factory=dict, repr=False, compare=False, kw_only=True)
 
     def get(self, sheet: Sheet) -> Table | None:
         return self.tables.get(sheet.name)
+
+    def derived(self, key: str, make: Callable[[], T]) -> T:
+        """`make()`, computed once and kept under `key`: for what the checks and the figures both take from
+        the tables (sums by project), which do not change once read."""
+        if key not in self._derived:
+            self._derived[key] = make()
+        return self._derived[key]
 
 
 def read_workbook(path: str | Path, problems: Problems, engine: str = "auto") -> WorkbookData:
@@ -66,6 +75,7 @@ def read_workbook(path: str | Path, problems: Problems, engine: str = "auto") ->
     names, load = open_engine(path, engine)
     titles = {sheet.name: next((t for t in names if sheet_matches(sheet, t)), None) for sheet in INPUT_SHEETS}
     found_titles = [t for t in titles.values() if t]
+    load.prefetch(found_titles)  # only the sheets of the contract, in the order they are read
     if kind == XLSX:
         styles = _styles(path)
         facts = cell_facts_stream(path, found_titles, styles.meaningful)

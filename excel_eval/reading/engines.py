@@ -7,11 +7,11 @@ same values (tests compare them on every workbook habit).
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 import defusedxml
-import openpyxl
 from loguru import logger
 
 from ..problems import UsageError
@@ -40,6 +40,8 @@ def open_engine(path: Path, engine: str) -> tuple[list[str], Loader]:
 
 
 def _guarded(path: Path, load: Loader) -> Loader:
+    """`load` with every engine's failures as a usage error naming the sheet; `load.prefetch(titles)`, when the
+    engine has it, lets it start on the sheets it will be asked for."""
     def guarded(title: str) -> RawSheet:
         try:
             raw = load(title)
@@ -50,6 +52,7 @@ def _guarded(path: Path, load: Loader) -> Loader:
         raw.rows = _guarded_rows(path, title, raw.rows)
         return raw
 
+    guarded.prefetch = getattr(load, "prefetch", lambda titles: None)
     return guarded
 
 
@@ -89,11 +92,22 @@ def open_calamine(path: Path) -> tuple[list[str], Loader]:
                              "另存为“Excel 工作簿（*.xlsx）”，再用新文件运行。") from exc
         return open_openpyxl(path)
 
+    parsed: dict = {}  # title -> the sheet being parsed in the background (calamine lets go of the GIL)
+
     def load(title: str) -> RawSheet:
-        sheet = book.get_sheet_by_name(title)
+        sheet = parsed.pop(title).result() if title in parsed else book.get_sheet_by_name(title)
         merged = [(c1 + 1, r1 + 1, c2 + 1, r2 + 1) for (r1, c1), (r2, c2) in (sheet.merged_cell_ranges or [])]
         return RawSheet(title, _calamine_rows(sheet), merged)
 
+    def prefetch(titles: list[str]) -> None:
+        """Parse these sheets, one after the other, in a thread: while this one scans the package for cell
+        facts and converts the sheets parsed before."""
+        worker = ThreadPoolExecutor(1, thread_name_prefix="calamine")
+        for title in titles:
+            parsed[title] = worker.submit(book.get_sheet_by_name, title)
+        worker.shutdown(wait=False)
+
+    load.prefetch = prefetch
     return names, load
 
 
@@ -117,7 +131,9 @@ def _calamine_rows(sheet) -> Iterator[list]:
     start = sheet.start
     pad = [None] * (start[1] if start else 0)
     for row in sheet.iter_rows():
-        yield pad + [None if v == "" else v for v in row]
+        if pad or "" in row:  # a full row from column A (most data rows) is used as it is
+            row = pad + [None if v == "" else v for v in row]
+        yield row
 
 
 def open_openpyxl(path: Path) -> tuple[list[str], Loader]:
@@ -136,6 +152,8 @@ def open_openpyxl(path: Path) -> tuple[list[str], Loader]:
 
 def open_workbook(path: Path):
     """Open the workbook with openpyxl, cached values of formulas; a damaged package is a usage error."""
+    import openpyxl  # the fallback engine: a sixth of a second to import, so only when used
+
     check_package(path)
     try:
         return openpyxl.load_workbook(path, data_only=True, keep_vba=False, keep_links=False)

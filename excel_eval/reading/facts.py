@@ -20,6 +20,12 @@ from .raw import column_index
 from .stream import sheet_chunks
 
 _HAS_FORMULA = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
+
+
+def _has_formula(data: bytes) -> bool:
+    """A formula element in `data`: two plain searches rule most parts out before the regular expression,
+    which tries every '<' of the part."""
+    return (b"<f" in data or b":f" in data) and _HAS_FORMULA.search(data) is not None
 _CELL_REF = re.compile(r"([A-Za-z]{1,3})(\d+)")
 
 
@@ -57,7 +63,7 @@ def cell_facts(path: Path, titles: list[str], styles: frozenset[int] = frozenset
                 found = CellFacts()
                 if styles and _WITHOUT_REF.search(data):
                     found.uncached, found.styles = _parse_sheet(data, styles)
-                elif _HAS_FORMULA.search(data):
+                elif _has_formula(data):
                     found.uncached = _scan_sheet(data)
                 if b't="e"' in data or b"t='e'" in data:
                     found.errors = _error_cells(data)
@@ -195,7 +201,7 @@ def cell_facts_stream(path: str | Path, titles: list[str], styles: frozenset[int
                 found = CellFacts()
                 with zf.open(name) as part:
                     for prefix, head, rows in sheet_chunks(part):
-                        formulas = _HAS_FORMULA.search(rows) is not None
+                        formulas = _has_formula(rows)
                         errors = b't="e"' in rows or b"t='e'" in rows
                         if not (formulas or errors or styles):
                             continue

@@ -14,10 +14,10 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from openpyxl.utils import get_column_letter
 
 from .. import money
 from ..schema import DISBURSEMENTS, normalize_name
+from .raw import column_letter
 from .sheets import header_name
 
 _DASHES = re.compile(r"[‐‑‒–—―−－~～_]+")
@@ -92,7 +92,7 @@ class Heading:
 
     @property
     def letter(self) -> str:
-        return get_column_letter(self.position + 1)
+        return column_letter(self.position + 1)
 
     def at(self, row: int) -> str:
         return f"{self.letter}{row}"
@@ -175,7 +175,7 @@ def _label(head: list[list], r: int, p: int, merged, below: int | None = None) -
                 value, p = _at(head, r, q), q
     if not present(value):
         return "", ""
-    return str(value).strip(), f"{get_column_letter(p + 1)}{r + 1}"
+    return str(value).strip(), f"{column_letter(p + 1)}{r + 1}"
 
 
 def _is_group_row(values: list) -> bool:
@@ -199,7 +199,7 @@ def _headings(head: list[list], top: int, depth: int, merged) -> list[Heading]:
         below = _at(head, sub, p) if depth == 2 else None
         if present(below):
             group, group_cell = _label(head, top, p, merged, below=sub)
-            found.append(Heading(p, str(below).strip(), header_key(below), f"{get_column_letter(p + 1)}{sub + 1}",
+            found.append(Heading(p, str(below).strip(), header_key(below), f"{column_letter(p + 1)}{sub + 1}",
                                   group, group_cell))
             continue
         text, cell = _label(head, top, p, merged)
@@ -240,7 +240,7 @@ def _title_lines(layout: Layout, head: list[list]) -> None:
             if match:
                 kind = "title_account" if match.group(1) == "科目" else "title_project"
                 if getattr(layout, kind) is None:
-                    setattr(layout, kind, (match.group(2).strip(), f"{get_column_letter(p + 1)}{r + 1}"))
+                    setattr(layout, kind, (match.group(2).strip(), f"{column_letter(p + 1)}{r + 1}"))
 
 
 def find_layout(head: list[list], merged: list[tuple[int, int, int, int]]) -> Layout | None:

@@ -25,6 +25,15 @@ def unescape(text: str) -> str:
     return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text)
 
 
+def column_letter(index: int) -> str:
+    """The letters of 1-based column `index`: 1 → 'A', 28 → 'AB', 16384 → 'XFD'."""
+    letters = ""
+    while index > 0:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
 def column_index(letters: str) -> int:
     """1-based column number of 'A', 'AB', 'XFD'."""
     index = 0

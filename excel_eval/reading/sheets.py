@@ -12,21 +12,20 @@ import itertools
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator, TypeVar
 
 import pandas as pd
-from openpyxl.utils import get_column_letter
 
 from .. import money
 from ..problems import ERROR, WARNING, Problems
-from ..schema import AMOUNT, DATE, INTEGER, TEXT, Column, Sheet, normalize_name
+from ..schema import AMOUNT, DATE, INTEGER, ROW, TEXT, Column, Sheet, normalize_name
 from .columns import Formats, Issue, convert_column
 from .facts import CellFacts
-from .raw import RawSheet
+from .raw import RawSheet, column_letter
 from .styles import NO_STYLES, BookStyles
 
 HEADER_SEARCH_ROWS = 10
-ROW = "_row"  # the Excel row number of a record, kept as a column of every frame
+T = TypeVar("T")
 
 
 @dataclass
@@ -38,17 +37,27 @@ class Table:
     frame: pd.DataFrame
     letters: dict[str, str] = field(default_factory=dict)  # canonical column -> column letter
     units: dict[str, str] = field(default_factory=dict)  # amount column -> 元 / 万元
-    _groups: dict = field(default_factory=dict, repr=False, compare=False, kw_only=True)
+    _derived: dict = field(default_factory=dict, repr=False, compare=False, kw_only=True)
+
+    def derived(self, key: str, make: Callable[[], T]) -> T:
+        """`make()`, computed once and kept under `key` (after reading, when the frame no longer changes)."""
+        if key not in self._derived:
+            self._derived[key] = make()
+        return self._derived[key]
+
+    def records(self) -> list[dict]:
+        """The table's records (a dict per row, by column name), in sheet order; made once."""
+        return self.derived("records", lambda: self.frame.to_dict("records"))
 
     def records_by(self, column: str) -> dict[object, list[dict]]:
-        """The table's records grouped by `column`, each group in sheet order; grouped once, on first use
-        (after reading, when the frame no longer changes)."""
-        if column not in self._groups:
+        """The table's records grouped by `column`, each group in sheet order; grouped once, on first use."""
+        def group() -> dict[object, list[dict]]:
             groups: dict[object, list[dict]] = {}
-            for record in self.frame.to_dict("records"):
+            for record in self.records():
                 groups.setdefault(record.get(column), []).append(record)
-            self._groups[column] = groups
-        return self._groups[column]
+            return groups
+
+        return self.derived(f"records by {column}", group)
 
     def cell(self, column: str, row: int) -> str:
         """The cell reference of `column` in Excel row `row`, e.g. 'C14' (just the row when the column is absent)."""
@@ -88,9 +97,9 @@ def read_sheet(ws: RawSheet, sheet: Sheet, problems: Problems, facts: CellFacts 
     for name, (first, again) in duplicates.items():
         problems.warning(
             "column-duplicate",
-            f"表头中“{name}”出现了两次（{get_column_letter(first + 1)}{header_index + 1} 和 "
-            f"{get_column_letter(again + 1)}{header_index + 1}），只读取了第一列。请删除或改名多余的一列。",
-            sheet=ws.title, cell=f"{get_column_letter(again + 1)}{header_index + 1}", value=header[again],
+            f"表头中“{name}”出现了两次（{column_letter(first + 1)}{header_index + 1} 和 "
+            f"{column_letter(again + 1)}{header_index + 1}），只读取了第一列。请删除或改名多余的一列。",
+            sheet=ws.title, cell=f"{column_letter(again + 1)}{header_index + 1}", value=header[again],
         )
     default_unit = unit_line(rows[:header_index], ws.title, problems) or "元"
     units: dict[str, str] = {}
@@ -101,11 +110,11 @@ def read_sheet(ws: RawSheet, sheet: Sheet, problems: Problems, facts: CellFacts 
                 _, unit = money.unit_from_header(text)
             except money.ValueProblem as exc:
                 problems.error("unit-unsupported", f"表头“{text}”：{exc}。",
-                               sheet=ws.title, cell=f"{get_column_letter(positions[column.name] + 1)}{header_index + 1}",
+                               sheet=ws.title, cell=f"{column_letter(positions[column.name] + 1)}{header_index + 1}",
                                value=text)
                 unit = None
             units[column.name] = unit or default_unit
-    letters = {name: get_column_letter(index + 1) for name, index in positions.items()}
+    letters = {name: column_letter(index + 1) for name, index in positions.items()}
     table = Table(sheet, ws.title, pd.DataFrame(), letters, units)
     filled = [positions[c.name] for c in sheet.all_columns if c.kind in _FILLED_KINDS and c.name in positions]
     data_rows = merged_filled(itertools.chain(rows[header_index + 1:], stream), ws.merged, header_index + 2, filled)
@@ -325,7 +334,7 @@ def unit_line(rows: list, title: str, problems: Problems) -> str | None:
                     unit = money.unit_from_line(value)
                 except money.ValueProblem as exc:
                     problems.error("unit-unsupported", f"单位行“{value}”：{exc}。",
-                                   sheet=title, cell=f"{get_column_letter(position + 1)}{index + 1}", value=value)
+                                   sheet=title, cell=f"{column_letter(position + 1)}{index + 1}", value=value)
                     continue
                 if unit:
                     return unit

@@ -27,12 +27,9 @@ from pathlib import Path
 
 import defusedxml.ElementTree as DET
 from lxml import etree
-from openpyxl.styles.numbers import is_date_format, is_timedelta_format
-from openpyxl.utils.cell import range_boundaries
-from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH, from_excel, from_ISO8601
-
 from .package import MAIN_NS, relationship_id, workbook_part, workbook_rels
-from .raw import RawSheet, unescape as _unescape
+from .raw import RawSheet, column_index, unescape as _unescape
+from .serials import MAC_EPOCH, WINDOWS_EPOCH, from_excel, from_iso8601, is_date_format, is_timedelta_format
 from .styles import format_codes
 
 CHUNK = 1 << 20  # bytes of decompressed XML scanned at a time
@@ -184,7 +181,7 @@ def _text(raw: bytes, cache: dict):
 
 # --------------------------------------------------------------------------- merged cells
 
-_MERGE_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?mergeCell\s[^>]*?\bref\s*=\s*[\"']\s*([A-Za-z]{1,3}\d+(?::[A-Za-z]{1,3}\d+)?)\s*[\"']")
+_MERGE_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?mergeCell\s[^>]*?\bref\s*=\s*[\"']\s*([A-Za-z]{1,3})(\d+)(?::([A-Za-z]{1,3})(\d+))?\s*[\"']")
 _SHEET_DATA_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?sheetData\s*>|<(?:[A-Za-z_][\w.-]*:)?sheetData\b[^>]*/>")
 
 
@@ -218,11 +215,10 @@ def _merged_cells(zf: zipfile.ZipFile, member: str) -> list[tuple[int, int, int,
             carry = data[-64:]
     merged = []
     for match in _MERGE_CELL.finditer(tail):
-        try:
-            min_col, min_row, max_col, max_row = range_boundaries(match.group(1).decode("ascii").upper())
-        except (ValueError, TypeError):
-            continue
-        merged.append((min_col, min_row, max_col, max_row))
+        first_col, first_row, last_col, last_row = (g.decode("ascii") if g else None for g in match.groups())
+        min_col, min_row = column_index(first_col), int(first_row)
+        merged.append((min_col, min_row, column_index(last_col) if last_col else min_col,
+                       int(last_row) if last_row else min_row))
     return merged
 
 
@@ -422,7 +418,7 @@ def _sheet_rows(path: Path, member: str, strings, book: _Book, width: int) -> It
                     value = None  # the error's text comes from facts.cell_facts
                 elif kind == b"d":
                     try:
-                        value = from_ISO8601(v.decode("ascii").strip()) if v else None
+                        value = from_iso8601(v.decode("ascii").strip()) if v else None
                     except (ValueError, UnicodeDecodeError):
                         value = _text(v, texts)
                 else:

@@ -7,12 +7,12 @@ import zipfile
 from dataclasses import dataclass
 
 import defusedxml.ElementTree as DET
-from openpyxl.styles.numbers import BUILTIN_FORMATS
 
 from .numfmt import NumberFormat
 from .package import workbook_part, workbook_rels
+from .serials import BUILTIN_FORMATS
 
-# Formats Excel builds in for Chinese locales (ids 27–36 and 50–58 are dates there; not in openpyxl's table).
+# Formats Excel builds in for Chinese locales (ids 27–36 and 50–58 are dates there; not in BUILTIN_FORMATS).
 _CHINESE_DATES = {27: 'yyyy"年"m"月"', 28: 'm"月"d"日"', 29: 'm"月"d"日"', 30: "m-d-yy", 31: 'yyyy"年"m"月"d"日"',
                   32: 'h"时"mm"分"', 33: 'h"时"mm"分"ss"秒"', 34: 'h"时"mm"分"', 35: 'h"时"mm"分"ss"秒"',
                   36: 'yyyy"年"m"月"', 50: 'yyyy"年"m"月"', 51: 'm"月"d"日"', 52: 'yyyy"年"m"月"', 53: 'm"月"d"日"',

@@ -11,8 +11,9 @@ import unicodedata
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
+from typing import Callable
 
-from ..metrics import ProjectRecord, ratio
+from ..records import ProjectRecord, ratio
 from ..schema import SUMMARY_HEADERS, SUMMARY_NAME
 from .refs import col_letter
 from .spec import BarChart, Cell, ConditionalFormat, Margins, PageSetup, SheetSpec, Style
@@ -63,7 +64,8 @@ def summary_sheet(records: list[ProjectRecord], reports: dict[str, Path], workbo
     note = (f"本表由 excel-eval 于 {generated_at:%Y-%m-%d %H:%M} 根据本工作簿自动生成，每次运行都会整表替换，"
             "请不要在本表中填写或修改内容。金额单位：万元。")
     rows: list[list] = [[Cell(note, NOTE)], [Cell(h, HEADER) for h in SUMMARY_HEADERS]]
-    rows += [_project_row(r, reports.get(r.project_id), workbook, scores.get(r.project_id, (None, None)))
+    link = _linker(workbook)
+    rows += [_project_row(r, reports.get(r.project_id), link, scores.get(r.project_id, (None, None)))
              for r in records]
     last = col_letter(len(SUMMARY_HEADERS))
     widths = column_widths(records)
@@ -121,9 +123,10 @@ def row_heights(records: list[ProjectRecord], widths: dict[int, float]) -> dict[
     return heights
 
 
-def _project_row(record: ProjectRecord, report: Path | None, workbook: Path, score: tuple) -> list[Cell]:
+def _project_row(record: ProjectRecord, report: Path | None, link_to: Callable[[Path], str], score: tuple
+                 ) -> list[Cell]:
     f = record.figures
-    link = Cell(report.name, LINK, hyperlink=link_target(report, workbook)) if report else Cell(None, TEXT)
+    link = Cell(report.name, LINK, hyperlink=link_to(report)) if report else Cell(None, TEXT)
     return [
         Cell(record.project_id, WRAPPED),
         Cell(record.name, WRAPPED),
@@ -192,7 +195,25 @@ def uri_reference(path: str) -> str:
 
 def link_target(report: Path, workbook: Path) -> str:
     """A link that still works when the workbook and the output folder move together: relative when possible."""
+    return _relative_link(report.resolve(), workbook.resolve().parent)
+
+
+def _relative_link(report: Path, folder: Path) -> str:
     try:
-        return uri_reference(os.path.relpath(report.resolve(), workbook.resolve().parent).replace(os.sep, "/"))
+        return uri_reference(os.path.relpath(report, folder).replace(os.sep, "/"))
     except ValueError:  # another drive on Windows
-        return report.resolve().as_uri()
+        return report.as_uri()
+
+
+def _linker(workbook: Path) -> Callable[[Path], str]:
+    """link_target for the reports of one run: the workbook's folder and each report's folder resolved once
+    (the reports are the files the run has just written, not links)."""
+    base = workbook.resolve().parent
+    folders: dict[Path, Path] = {}
+
+    def link(report: Path) -> str:
+        if report.parent not in folders:
+            folders[report.parent] = report.parent.resolve()
+        return _relative_link(folders[report.parent] / report.name, base)
+
+    return link
