@@ -332,7 +332,9 @@ def test_debris_of_a_dead_run_is_removed_and_a_live_ones_kept(tmp_path):
     out.mkdir()
     dead = [out / f"P1_测试专项经费.docx.{2 ** 22 + 3}-a1b2c3.excel-eval-tmp",
             tmp_path / f"账.xlsx.{2 ** 22 + 3}-a1b2c3.excel-eval-tmp", tmp_path / ".账.abcd_123.xlsx",
-            tmp_path / ".~账.xlsxk2j4h5g6.tmp"]
+            tmp_path / ".~账.xlsxk2j4h5g6.tmp",
+            # killed while writing the content of an in-place rewrite of the workbook
+            tmp_path / f"账.xlsx.{2 ** 22 + 3}-d4e5f6.excel-eval-inplace.{2 ** 22 + 3}-a1b2c3.excel-eval-tmp"]
     live = out / f"P2.docx.{os.getpid()}-a1b2c3.excel-eval-tmp"
     for path in dead + [live]:
         path.write_bytes(b"x")

@@ -114,7 +114,7 @@ def remove_debris(folder: Path, names: set[str] | None = None) -> list[Path]:
             path.name.startswith((f".~{n}", f".{Path(n).stem}.")) for n in names)
         if found is None and not legacy:
             continue
-        if found is not None and (found[2] != TEMP_MARK or alive(found[1]) or (names and found[0] not in names)):
+        if found is not None and (found[2] != TEMP_MARK or alive(found[1]) or (names and not _for(found[0], names))):
             continue
         try:
             if path.is_file() and not path.is_symlink():
@@ -123,6 +123,15 @@ def remove_debris(folder: Path, names: set[str] | None = None) -> list[Path]:
         except OSError:
             logger.debug("上次运行留下的临时文件 {} 无法删除", path)
     return removed
+
+
+def _for(final: str, names: set[str]) -> bool:
+    """Whether a temporary file's final name is one of `names`, or the in-place rewrite of one (a run killed
+    while it wrote the rewrite's own content leaves `<name>.<pid>-<tag>.excel-eval-inplace.<pid>-<tag>.excel-eval-tmp`)."""
+    if final in names:
+        return True
+    inner = _OURS.match(final)
+    return inner is not None and inner["mark"] == INPLACE_MARK and inner["final"] in names
 
 
 def pending_rewrites(folder: Path, name: str) -> list[Path]:
