@@ -112,29 +112,27 @@ def _amounts(values: list, unit: str, name: str) -> tuple[list, list[Issue]]:
 
 
 def _texts(values: list, name: str, formats: Formats) -> tuple[list, list[Issue]]:
-    out: list = [None] * len(values)
+    # one pass strips the texts (most cells); the cells that need more are found in a second, and done one by one
+    out: list = [(v.strip() or None) if type(v) is str else v for v in values]
     issues = []
     by_index = formats.by_index
-    for i, v in enumerate(values):
+    for i in [i for i, t in enumerate(out)
+              if t is not None and (type(t) is not str or t[0] == "#" or len(t) > EXCEL_CELL_CHARS)]:
+        v = out[i]
         kind = type(v)
         if kind is float or kind is int:
             out[i] = shown(v, by_index.get(i), formats.recorded)
-            continue
-        if kind is str:
-            text = v.strip()
-            if not text:
-                continue
-            if text[0] == "#" and EXCEL_ERROR.fullmatch(text):
-                issues.append(_excel_error(i, "text-invalid", name, text))
-                continue
-            if len(text) > EXCEL_CELL_CHARS:
+        elif kind is str:
+            if v[0] == "#" and EXCEL_ERROR.fullmatch(v):
+                issues.append(_excel_error(i, "text-invalid", name, v))
+                out[i] = None
+            elif len(v) > EXCEL_CELL_CHARS:
                 issues.append(Issue(i, "text-too-long", (
-                    f"“{name}”有 {len(text):,} 个字符，超过 Excel 单元格最多 {EXCEL_CELL_CHARS:,} 个字符的上限"
+                    f"“{name}”有 {len(v):,} 个字符，超过 Excel 单元格最多 {EXCEL_CELL_CHARS:,} 个字符的上限"
                     "（这个文件不是 Excel 保存的，或已损坏）。请把这段文字分成几行、每行一段填写。")))
-                continue
-            out[i] = text
-        elif not _blank(v):
-            out[i] = to_text(v)
+                out[i] = None
+        else:
+            out[i] = None if _blank(v) else to_text(v)
     return out, issues
 
 

@@ -152,7 +152,13 @@ class _DataPhase:
     def _chunk(self, chunk: list[tuple[int, list]]) -> None:
         data: list[tuple[int, list]] = []
         totals: list[tuple[int, int, list, int]] = []  # (excel row, level, values, data rows before it)
+        key = self.positions.get(self.table.schema.columns[0].name)
         for excel_row, values in chunk:
+            if key is not None and key < len(values):  # a 项目编号 that is a text without 计: a data row, as below
+                first = values[key]
+                if type(first) is str and "计" not in first and first.strip():
+                    data.append((excel_row, values))
+                    continue
             if self._blank(excel_row, values):
                 continue
             level = _totals_level(values, self.positions, self.table.schema)
@@ -186,8 +192,9 @@ class _DataPhase:
         rows = [excel_row for excel_row, _ in data]
         converted = {name: [None] * len(data) for name in self.names}
         converted[ROW] = rows
+        by_position = list(itertools.zip_longest(*(v for _, v in data)))  # the chunk's columns, short rows padded
         for order, (column, position) in enumerate(self.present):
-            values = [v[position] if position < len(v) else None for _, v in data]
+            values = list(by_position[position]) if position < len(by_position) else [None] * len(data)
             formulas = self._formulas(rows, position)
             out, issues = convert_column(values, column, self.table.units.get(column.name, "元"),
                                          self._formats(rows, position))
