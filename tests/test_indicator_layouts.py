@@ -119,3 +119,23 @@ def test_the_scorecard_prints_the_layout_it_was_given(official_book, tmp_path):
     assert by_name["外包服务费按月支付率"][4:10] == ["＝", "100%", "%", "75%", "5", "3.75"]
     assert by_name["及时解决群众诉求，减少信访上行压力"][4:7] == ["定性", "有效减少", ""]
     assert result.scores["510411-2021-XF003"].total == SAMPLE_SCORES["510411-2021-XF003"][0]
+
+
+def test_split_forms_written_in_forked_workers_are_those_of_one_process(official_book, tmp_path):
+    import datetime as dt
+
+    import docx
+
+    from excel_eval.batch import START_METHOD
+    from excel_eval.pipeline import run
+
+    if START_METHOD != "fork":
+        pytest.skip("processes cannot fork here")
+    tables = {}
+    for workers in (1, 2):
+        result = run(official_book, tmp_path / f"w{workers}", workers=workers, now=dt.datetime(2026, 1, 1, 9))
+        assert len(result.scorecards) == 4 and not result.problems.errors
+        tables[workers] = {p.name: [[c.text for c in r.cells] for t in docx.Document(str(p)).tables for r in t.rows]
+                           for p in result.scorecards}
+    assert tables[1] == tables[2]
+    assert all(any("指标\n性质" in row for row in rows) for rows in tables[2].values())  # the split form in each
