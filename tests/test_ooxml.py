@@ -1,5 +1,5 @@
 """Every kind of file the program writes passes the Open XML SDK's validation (openxml-audit): reports, 自评表,
-the combined document, the blank workbook, and the user's workbook after one and two runs (only what the run
+the combined document, 详细报告 and the split-layout 自评表, the blank workbook, and the user's workbook after one and two runs (only what the run
 adds over the input counts). 汇总 links with '#', '%', spaces and brackets open the files they name."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from xml.etree import ElementTree as ET
 
+import docx
 import pytest
 from openxml_audit import FileFormat, OpenXmlValidator
 
@@ -74,6 +75,25 @@ def _odd_workbook(path: Path) -> Path:
 @pytest.mark.parametrize("kind", ["report", "scorecard", "combined", "own"])
 def test_documents_are_valid(written, kind):
     assert errors(written[kind]) == set()
+
+
+def test_the_detailed_report_and_the_split_layout_form_are_valid(tmp_path):
+    """详细报告 (payment and indicator tables) and 绩效自评表（分列） (indicators in the official layout)."""
+    from excel_typed import write_excel_workbook
+    from test_indicator_layouts import official, sample_sheets
+
+    sheets = sample_sheets()
+    sheets.pop("汇总", None)
+    sheets["绩效指标"] = official(sheets["绩效指标"])
+    sheets["项目"][1][6] = "详细报告"
+    result = run(write_excel_workbook(tmp_path / "分列.xlsx", sheets), tmp_path / "out", now=NOW)
+    assert not result.problems.errors
+    detailed = next(p for p in result.reports if p.name.startswith(str(sheets["项目"][1][0])))
+    assert len(docx.Document(str(detailed)).tables) == 2  # the payments and the indicators
+    form = next(p for p in result.scorecards if p.name.startswith(str(sheets["项目"][1][0])))
+    assert any("指标\n性质" in c.text for t in docx.Document(str(form)).tables for r in t.rows for c in r.cells)
+    assert errors(detailed) == set()
+    assert result.scorecards and all(errors(form) == set() for form in result.scorecards)
 
 
 def test_the_workbook_gains_no_error_in_one_or_two_runs(written):
