@@ -411,21 +411,18 @@ def write_scorecards(records: list[ProjectRecord], indicators, template, report_
     by_id = {r.project_id: r for r in records}
     forms = [(by_id[pid], card, _form_path(report_paths[pid], used)) for pid, card in cards.items()
              if pid in report_paths]
+    renderers = [split_renderer if any(i.indicator.split for i in card.indicators) else renderer
+                 for _, card, _ in forms]
     workers = default_workers(len(forms)) if workers is None else workers
     if workers > 1:
-        try:
-            renderer.compiled()  # before the fork: the workers share it
-            if split_renderer is not renderer:
-                split_renderer.compiled()
-        except TemplateProblem:
-            pass  # reported for each form below
-
-    def attempt(form):
-        split = any(i.indicator.split for i in form[1].indicators)
-        return (split_renderer if split else renderer).attempt(form)
-
+        for chosen in dict.fromkeys(renderers):  # before the fork: the workers share them
+            try:
+                chosen.compiled()
+            except TemplateProblem:
+                pass  # reported for each form below
+    jobs = list(zip(renderers, forms))
     written: list[Path] = []
-    for (record, _, path), failure in zip(forms, map_in_order(attempt, forms, workers)):
+    for (record, _, path), failure in zip(forms, map_in_order(lambda job: job[0].attempt(job[1]), jobs, workers)):
         if failure is None:
             written.append(path)
         else:

@@ -9,6 +9,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import defusedxml
 import defusedxml.ElementTree as DET
@@ -51,6 +52,18 @@ _ERROR_VALUE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?v(?:\s[^>]*)?>(.*?)</", re.S
 def cell_facts(path: Path, titles: list[str], styles: frozenset[int] = frozenset()) -> dict[str, CellFacts]:
     """CellFacts of the sheets `titles`, in one extra pass over their XML (a byte search, not a parse);
     `styles` are the cell styles whose cells are listed (see CellFacts.styles)."""
+    return _each_sheet(path, titles, lambda zf, name: _whole_part_facts(zf.read(name), styles), "cell scan")
+
+
+# what a damaged package raises in a scan: the value reader reports it
+_SCAN_ERRORS = (KeyError, zipfile.BadZipFile, etree.XMLSyntaxError, DET.ParseError, ValueError,
+                defusedxml.DefusedXmlException)
+
+
+def _each_sheet(path: str | Path, titles: list[str], facts_of: Callable[[zipfile.ZipFile, str], CellFacts],
+                what: str) -> dict[str, CellFacts]:
+    """facts_of(zip, part name) for each sheet of `titles` that the package has, kept when it found anything;
+    a package the scan cannot read gives no facts (the value reader reports what is wrong with it)."""
     facts: dict[str, CellFacts] = {}
     try:
         with zipfile.ZipFile(path) as zf:
@@ -59,22 +72,25 @@ def cell_facts(path: Path, titles: list[str], styles: frozenset[int] = frozenset
                 name = parts.get(title)
                 if name is None:
                     continue
-                data = zf.read(name)
-                found = CellFacts()
-                if styles and _WITHOUT_REF.search(data):
-                    found.uncached, found.styles = _parse_sheet(data, styles)
-                elif _has_formula(data):
-                    found.uncached = _scan_sheet(data)
-                if b't="e"' in data or b"t='e'" in data:
-                    found.errors = _error_cells(data)
-                if styles and not found.styles:
-                    found.styles = _styled_cells(data, styles)
+                found = facts_of(zf, name)
                 if found:
                     facts[title] = found
-    except (KeyError, zipfile.BadZipFile, etree.XMLSyntaxError, DET.ParseError, ValueError,
-            defusedxml.DefusedXmlException) as exc:
-        logger.debug("cell scan skipped for {}: {!r}", path, exc)
+    except _SCAN_ERRORS as exc:
+        logger.debug("{} skipped for {}: {!r}", what, path, exc)
     return facts
+
+
+def _whole_part_facts(data: bytes, styles: frozenset[int]) -> CellFacts:
+    found = CellFacts()
+    if styles and _WITHOUT_REF.search(data):
+        found.uncached, found.styles = _parse_sheet(data, styles)
+    elif _has_formula(data):
+        found.uncached = _scan_sheet(data)
+    if b't="e"' in data or b"t='e'" in data:
+        found.errors = _error_cells(data)
+    if styles and not found.styles:
+        found.styles = _styled_cells(data, styles)
+    return found
 
 
 def _styled_cells(data: bytes, styles: frozenset[int]) -> dict[tuple[int, int], int]:
@@ -188,37 +204,30 @@ def cell_facts_stream(path: str | Path, titles: list[str], styles: frozenset[int
     """cell_facts in constant memory: the same byte scans (_scan_sheet, _error_cells), run on
     pieces of whole rows as the part is decompressed, instead of on the whole part read into memory (a ledger
     part of 120 MB costs cell_facts ~240 MiB). A sheet whose formula or error cells sit in rows or cells with
-    no r="…" (numbered by position, which a piece cannot know) is scanned whole by cell_facts."""
-    path = Path(path)
-    facts: dict = {}
-    try:
-        with zipfile.ZipFile(path) as zf:
-            parts = sheet_parts(zf)
-            for title in titles:
-                name = parts.get(title)
-                if name is None:
-                    continue
-                found = CellFacts()
-                with zf.open(name) as part:
-                    for prefix, head, rows in sheet_chunks(part):
-                        formulas = _has_formula(rows)
-                        errors = b't="e"' in rows or b"t='e'" in rows
-                        if not (formulas or errors or styles):
-                            continue
-                        if _WITHOUT_REF.search(rows):
-                            found = cell_facts(path, [title], styles).get(title, CellFacts())
-                            break
-                        if styles:
-                            found.styles.update(_styled_cells(rows, styles))
-                        root = re.search(rb"<((?:[A-Za-z_][\w.-]*:)?worksheet)[\s>]", head)
-                        closing = b"</" + prefix + b"sheetData></" + (root.group(1) if root else b"worksheet") + b">"
-                        if formulas:
-                            found.uncached.update(_scan_sheet(head + rows + closing))
-                        if errors:
-                            found.errors.update(_error_cells(rows))
-                if found:
-                    facts[title] = found
-    except (KeyError, zipfile.BadZipFile, etree.XMLSyntaxError, DET.ParseError, ValueError,
-            defusedxml.DefusedXmlException) as exc:
-        logger.debug("streamed cell scan skipped for {}: {!r}", path, exc)
-    return facts
+    no r="…" (numbered by position, which a piece cannot know) is scanned whole, as cell_facts scans it."""
+    return _each_sheet(path, titles, lambda zf, name: _streamed_part_facts(zf, name, styles), "streamed cell scan")
+
+
+def _streamed_part_facts(zf: zipfile.ZipFile, name: str, styles: frozenset[int]) -> CellFacts:
+    found = CellFacts()
+    with zf.open(name) as part:
+        for prefix, head, rows in sheet_chunks(part):
+            formulas = _has_formula(rows)
+            errors = b't="e"' in rows or b"t='e'" in rows
+            if not (formulas or errors or styles):
+                continue
+            if _WITHOUT_REF.search(rows):  # scanned whole; a failure there loses this sheet's facts only
+                try:
+                    return _whole_part_facts(zf.read(name), styles)
+                except _SCAN_ERRORS as exc:
+                    logger.debug("cell scan skipped for {}: {!r}", name, exc)
+                    return CellFacts()
+            if styles:
+                found.styles.update(_styled_cells(rows, styles))
+            root = re.search(rb"<((?:[A-Za-z_][\w.-]*:)?worksheet)[\s>]", head)
+            closing = b"</" + prefix + b"sheetData></" + (root.group(1) if root else b"worksheet") + b">"
+            if formulas:
+                found.uncached.update(_scan_sheet(head + rows + closing))
+            if errors:
+                found.errors.update(_error_cells(rows))
+    return found
