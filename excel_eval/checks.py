@@ -21,8 +21,7 @@ def validate(data: WorkbookData, templates: dict, problems: Problems) -> None:
     if PROJECTS.name not in data.tables:
         return  # the reader has reported the missing sheet or columns
     projects = data.tables[PROJECTS.name]
-    frame = projects.frame
-    if frame.empty:
+    if projects.empty:
         problems.error("no-projects", "“项目”表中没有任何项目。请在表头下方每行填写一个项目。", sheet=projects.title)
         return
 
@@ -43,10 +42,10 @@ def templates_in_use(data: WorkbookData) -> set[str] | None:
     (None when the 项目 sheet cannot be read: then every template counts)."""
     if PROJECTS.name not in data.tables:
         return None
-    frame = data.tables[PROJECTS.name].frame
-    used = {name or default_template(kind) for name, kind in zip(frame["报告模板"], frame["项目类型"])}
+    columns = data.tables[PROJECTS.name].columns
+    used = {name or default_template(kind) for name, kind in zip(columns["报告模板"], columns["项目类型"])}
     indicators = data.tables.get(INDICATORS.name)
-    if indicators is not None and not indicators.frame.empty:
+    if indicators is not None and not indicators.empty:
         used.add(SCORECARD_TEMPLATE)
     return used
 
@@ -66,7 +65,7 @@ def _check_templates(templates: dict, used: set[str] | None, problems: Problems)
 def _check_project_ids(data: WorkbookData, problems: Problems) -> set[str]:
     projects = data.tables[PROJECTS.name]
     first_row: dict[str, int] = {}
-    for pid, row in zip(projects.frame["项目编号"], projects.frame[ROW]):
+    for pid, row in zip(projects.columns["项目编号"], projects.columns[ROW]):
         if pid is None:
             continue
         if pid in first_row:
@@ -84,7 +83,7 @@ def _check_project_ids(data: WorkbookData, problems: Problems) -> set[str]:
 def _check_projects(data: WorkbookData, templates: dict, problems: Problems) -> None:
     projects = data.tables[PROJECTS.name]
     budget = data.tables.get(BUDGET.name)
-    budgeted = set(budget.frame["项目编号"]) if budget is not None else set()
+    budgeted = set(budget.columns["项目编号"]) if budget is not None else set()
     reports = sorted(n for n, t in templates.items() if getattr(t, "purpose", "报告") == "报告")
     for record in projects.records():
         row, pid = record[ROW], record["项目编号"]
@@ -115,7 +114,7 @@ def _check_references(data: WorkbookData, sheet, known: set[str], problems: Prob
     table = data.tables.get(sheet.name)
     if table is None:
         return
-    for pid, row in zip(table.frame["项目编号"], table.frame[ROW]):
+    for pid, row in zip(table.columns["项目编号"], table.columns[ROW]):
         if pid is not None and pid not in known:
             problems.error(
                 "project-unknown",
@@ -136,7 +135,7 @@ def _unreadable_projects(data: WorkbookData, problems: Problems) -> set[str]:
     for sheet in (BUDGET, DISBURSEMENTS):
         table = data.tables[sheet.name]
         rows = bad_rows.get(table.title, set())
-        found.update(pid for pid, row in zip(table.frame["项目编号"], table.frame[ROW]) if row in rows)
+        found.update(pid for pid, row in zip(table.columns["项目编号"], table.columns[ROW]) if row in rows)
     return found
 
 
@@ -147,8 +146,8 @@ def _check_figures(data: WorkbookData, problems: Problems) -> None:
     projects = data.tables[PROJECTS.name]
     totals = project_totals(data)
     unreadable = _unreadable_projects(data, problems)
-    budgeted = set(data.tables[BUDGET.name].frame["项目编号"])
-    for pid, row in zip(projects.frame["项目编号"], projects.frame[ROW]):
+    budgeted = set(data.tables[BUDGET.name].columns["项目编号"])
+    for pid, row in zip(projects.columns["项目编号"], projects.columns[ROW]):
         if pid is None or pid not in totals or pid in unreadable:
             continue
         t = totals[pid]
@@ -173,7 +172,7 @@ def _check_figures(data: WorkbookData, problems: Problems) -> None:
 def _spending_negative(data: WorkbookData, pid: str, total: int, problems: Problems) -> None:
     """A project whose payments add up to less than zero, reported at the reversal rows that make it so."""
     ledger = data.tables[DISBURSEMENTS.name]
-    reversals = [(row, amount) for p, amount, row in zip(ledger.frame["项目编号"], ledger.frame["金额"], ledger.frame[ROW])
+    reversals = [(row, amount) for p, amount, row in zip(ledger.columns["项目编号"], ledger.columns["金额"], ledger.columns[ROW])
                  if p == pid and isinstance(amount, int) and amount < 0]
     listed = "、".join(f"{ledger.cell('金额', row)}（{amount / 100:,.2f} 元）" for row, amount in reversals[:10])
     more = f"等 {len(reversals)} 行" if len(reversals) > 10 else ""
@@ -187,10 +186,10 @@ def _spending_negative(data: WorkbookData, pid: str, total: int, problems: Probl
 
 
 def _check_dates(data: WorkbookData, problems: Problems) -> None:
-    projects = data.tables[PROJECTS.name].frame
+    projects = data.tables[PROJECTS.name].columns
     years = {pid: year for pid, year in zip(projects["项目编号"], projects["预算年度"]) if year is not None}
     ledger = data.tables[DISBURSEMENTS.name]
-    for pid, day, row in zip(ledger.frame["项目编号"], ledger.frame["支付日期"], ledger.frame[ROW]):
+    for pid, day, row in zip(ledger.columns["项目编号"], ledger.columns["支付日期"], ledger.columns[ROW]):
         year = years.get(pid)
         if day is not None and year is not None and day.year != year:
             problems.warning(
@@ -209,8 +208,8 @@ def _check_sections(data: WorkbookData, templates: dict, problems: Problems) -> 
     narrative = data.tables[NARRATIVE.name]
     names = _template_names(data)
     filled: dict[str, set[str]] = defaultdict(set)
-    for pid, section, text, row in zip(narrative.frame["项目编号"], narrative.frame["栏目"], narrative.frame["内容"],
-                                       narrative.frame[ROW]):
+    for pid, section, text, row in zip(narrative.columns["项目编号"], narrative.columns["栏目"], narrative.columns["内容"],
+                                       narrative.columns[ROW]):
         if pid is None or section is None:
             continue
         filled[pid].add(section.strip())
@@ -223,7 +222,7 @@ def _check_sections(data: WorkbookData, templates: dict, problems: Problems) -> 
                 f"该模板的栏目有：{'、'.join(template.sections) or '（无）'}。",
                 sheet=narrative.title, cell=narrative.cell("栏目", row), value=section,
             )
-    for pid, row in zip(projects.frame["项目编号"], projects.frame[ROW]):
+    for pid, row in zip(projects.columns["项目编号"], projects.columns[ROW]):
         template = templates.get(names.get(pid, ""))
         if pid is None or template is None:
             continue
@@ -239,9 +238,9 @@ def _check_sections(data: WorkbookData, templates: dict, problems: Problems) -> 
 
 def _template_names(data: WorkbookData) -> dict[str, str]:
     """项目编号 -> the name of the report template it uses."""
-    frame = data.tables[PROJECTS.name].frame
+    columns = data.tables[PROJECTS.name].columns
     return {pid: record_template or default_template(kind) for pid, record_template, kind in
-            zip(frame["项目编号"], frame["报告模板"], frame["项目类型"])}
+            zip(columns["项目编号"], columns["报告模板"], columns["项目类型"])}
 
 
 # Words that praise how money was used, in a clause of a default text that also speaks of money.
@@ -261,8 +260,8 @@ def _narrative_rows(data: WorkbookData) -> dict[str, dict[str, int]]:
     rows: dict[str, dict[str, int]] = defaultdict(dict)
     table = data.tables.get(NARRATIVE.name)
     if table is not None:
-        for pid, section, text, row in zip(table.frame["项目编号"], table.frame["栏目"], table.frame["内容"],
-                                           table.frame[ROW]):
+        for pid, section, text, row in zip(table.columns["项目编号"], table.columns["栏目"], table.columns["内容"],
+                                           table.columns[ROW]):
             if pid is not None and section is not None and text is not None and str(text).strip():
                 rows[pid].setdefault(section.strip(), row)
     return rows
@@ -278,7 +277,7 @@ def _check_wording(data: WorkbookData, templates: dict, problems: Problems) -> N
     totals = project_totals(data)
     names = _template_names(data)
     written = _narrative_rows(data)
-    for pid, row in zip(projects.frame["项目编号"], projects.frame[ROW]):
+    for pid, row in zip(projects.columns["项目编号"], projects.columns[ROW]):
         if pid is None or pid not in totals:
             continue
         budget, spent = totals[pid]["全年预算数"], totals[pid]["支出数"]

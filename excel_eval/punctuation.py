@@ -184,8 +184,8 @@ def check_punctuation(data, templates: dict, problems: Problems) -> None:
     paragraphs = _paragraph_sections(templates)
     narrative = data.tables.get(NARRATIVE.name)
     if narrative is not None:
-        for pid, section, text, row in zip(narrative.frame["项目编号"], narrative.frame["栏目"],
-                                           narrative.frame["内容"], narrative.frame[ROW]):
+        for pid, section, text, row in zip(narrative.columns["项目编号"], narrative.columns["栏目"],
+                                           narrative.columns["内容"], narrative.columns[ROW]):
             if text is None or section is None:
                 continue
             text = str(text).replace("\r\n", "\n").replace("\r", "\n")
@@ -195,7 +195,7 @@ def check_punctuation(data, templates: dict, problems: Problems) -> None:
                         cell=narrative.cell("内容", row), value=pid)
     projects = data.tables.get(PROJECTS.name)
     if projects is not None:
-        for name, row in zip(projects.frame["项目名称"], projects.frame[ROW]):
+        for name, row in zip(projects.columns["项目名称"], projects.columns[ROW]):
             found = findings(str(name), paragraph=False) if name is not None else []
             if found:
                 _report(problems, str(name), found, "项目名称：", sheet=projects.title,

@@ -448,5 +448,5 @@ def check_indicators(table: Table | None, problems: Problems, projects: Table | 
 def _project_dates(projects: Table | None) -> dict[str, tuple[int | None, dt.date | None]]:
     if projects is None:
         return {}
-    frame = projects.frame
-    return {pid: (year, day) for pid, year, day in zip(frame["项目编号"], frame["预算年度"], frame["报告日期"])}
+    columns = projects.columns
+    return {pid: (year, day) for pid, year, day in zip(columns["项目编号"], columns["预算年度"], columns["报告日期"])}

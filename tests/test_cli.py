@@ -129,11 +129,12 @@ def loaded_by(tmp_path, *args) -> list[str]:
 
 def test_help_and_new_start_without_the_report_machinery(tmp_path):
     """`--help` imports none of the heavy libraries; `new` writes with openpyxl and reads the templates, but
-    never imports pandas; `run` reads and writes without openpyxl (the reader's fallback engine)."""
+    never imports pandas; `run` reads, computes and writes without openpyxl (the reader's fallback engine),
+    pandas or numpy."""
     assert loaded_by(tmp_path, "--help") == []
     assert loaded_by(tmp_path, "run", "--help") == []
     new = loaded_by(tmp_path, "new", tmp_path / "空白.xlsx")
     assert "pandas" not in new and "openpyxl" in new and (tmp_path / "空白.xlsx").exists()
     run = loaded_by(tmp_path, "run", "-q")
-    assert "openpyxl" not in run and "pandas" in run
+    assert "openpyxl" not in run and "pandas" not in run and "numpy" not in run and "docxtpl" in run
     assert len(list((tmp_path / "output").glob("*/*_自评表.docx"))) == 4

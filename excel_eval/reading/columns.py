@@ -2,8 +2,8 @@
 
 A column's values go through one pass that takes the common case of its kind at once (text cells of a text
 column, numbers of an amount column: a float amount is exact fen when it is within a millionth of a fen of a
-whole one, checked for the whole column with numpy) and leaves every other cell to the per-cell rules of
-money.py, which explain what is wrong in Chinese. The result is the same as converting cell by cell (tests
+whole one) and leaves every other cell to the per-cell rules of money.py, which explain what is wrong in
+Chinese. The result is the same as converting cell by cell (tests
 compare the readers' problems word for word on every habit and bad-input workbook).
 """
 
@@ -14,8 +14,6 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-
-import numpy as np
 
 from .. import money
 from ..schema import AMOUNT, DATE, INTEGER, TEXT, Column
@@ -89,14 +87,13 @@ def _blank(value) -> bool:
 def _amounts(values: list, unit: str, name: str) -> tuple[list, list[Issue]]:
     factor = money.UNITS[unit] * 100
     out: list = [None] * len(values)
-    floats = [i for i, v in enumerate(values) if type(v) is float]
-    if floats:
-        x = np.fromiter((values[i] for i in floats), dtype=float, count=len(floats)) * factor
-        nearest = np.rint(x)
-        exact = (np.abs(x - nearest) <= 1e-6) & (np.abs(x) < _FAST_FEN_LIMIT)
-        for i, whole, ok in zip(floats, nearest.tolist(), exact.tolist()):
-            if ok:
-                out[i] = int(whole)
+    for i, v in enumerate(values):
+        if type(v) is float:
+            x = v * factor
+            if abs(x) < _FAST_FEN_LIMIT:  # not for NaN or infinity either
+                whole = round(x)  # to even at a half, as numpy's rint
+                if abs(x - whole) <= 1e-6:
+                    out[i] = whole
     issues = []
     for i, v in enumerate(values):
         if out[i] is not None or _blank(v):

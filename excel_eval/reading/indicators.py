@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import unicodedata
 
-import pandas as pd
-
 from ..problems import Problems
 from .cells import CellText
 from .sheets import ROW, Table
@@ -20,16 +18,16 @@ NATURES = {"=": "=", "＝": "=", "等于": "=", "定量": "=", "≥": "≥", ">=
 
 def join_split_targets(table: Table, problems: Problems) -> None:
     """Fill 年度指标值 from 指标性质, 指标值 and 度量单位 on every row that has those and no 年度指标值."""
-    frame = table.frame
-    if frame.empty or not any(v is not None for v in frame["指标值"]) and not any(
-            v is not None for v in frame["指标性质"]):
+    columns = table.columns
+    if table.empty or not any(v is not None for v in columns["指标值"]) and not any(
+            v is not None for v in columns["指标性质"]):
         return
-    targets = list(frame["年度指标值"])
-    for i, (nature, value, unit, row) in enumerate(zip(frame["指标性质"], frame["指标值"], frame["度量单位"], frame[ROW])):
+    targets = list(columns["年度指标值"])
+    for i, (nature, value, unit, row) in enumerate(zip(columns["指标性质"], columns["指标值"], columns["度量单位"], columns[ROW])):
         if targets[i] is not None:
             continue
         targets[i] = _joined(table, row, nature, value, unit, problems)
-    frame["年度指标值"] = pd.Series(targets, index=frame.index, dtype=object)  # None stays None, not NaN
+    columns["年度指标值"] = targets
 
 
 def _joined(table: Table, row: int, nature, value, unit, problems: Problems):

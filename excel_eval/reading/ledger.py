@@ -63,7 +63,6 @@ import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-import pandas as pd
 from loguru import logger
 
 from .. import money
@@ -178,7 +177,7 @@ class ProjectIndex:
         self.names: dict[str, str] = {}  # folded name -> name as written
         if projects is None:
             return
-        for pid, name in zip(projects.frame["项目编号"], projects.frame["项目名称"]):
+        for pid, name in zip(projects.columns["项目编号"], projects.columns["项目名称"]):
             if pid is None:
                 continue
             self.by_key[fold(pid)].add(pid)
@@ -249,7 +248,7 @@ class _LedgerReader:
         self.raw, self.title, self.layout, self.head, self.problems = raw, raw.title, layout, head, problems
         self.uncached, self.styled, self.styles = facts.uncached, facts.styles, styles
         self.projects = ProjectIndex(projects)
-        self.years = sorted({y for y in projects.frame["预算年度"] if y is not None}) if projects is not None else []
+        self.years = sorted({y for y in projects.columns["预算年度"] if y is not None}) if projects is not None else []
         self.year: tuple[int, str] | None = None  # (year, where it comes from)
         self.units: dict[int, str] = {}  # amount column position -> 元 / 万元
         self.found: list[tuple] = []  # summary rows' problems: (row, order, severity, code, message, cell, value)
@@ -708,10 +707,9 @@ class _LedgerReader:
                         "（或本期盈余）的分录，不是冲销，未计入支出：", "如果其中有冲销，请把摘要改为写明冲销的内容。", None)
         self._warn_rows(orphans, "ledger-project-none", "以下行没有项目（项目列和辅助核算中都没有项目），不属于任何项目，"
                         "未计入支出：", "如果它们属于某个项目，请填写项目名称或项目编号。", self._project_heading())
-        frame = pd.DataFrame({name: pd.Series([self.records[name][i] for i in payments], dtype=object)
-                              for name in _OUTPUT})
+        columns = {name: [self.records[name][i] for i in payments] for name in _OUTPUT}
         self._log(len(payments), len(dropped), keep)
-        return LedgerTable(DISBURSEMENTS, self.title, frame, self._letters(), self._units_out(),
+        return LedgerTable(DISBURSEMENTS, self.title, columns, self._letters(), self._units_out(),
                            amount_cells={rows[i]: self.credit_cells[i] for i in payments if self.credit_cells[i]})
 
     def _warn_dropped(self, dropped: list[int], keep: str) -> None:

@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Callable, Iterable, Iterator, TypeVar
 
-import pandas as pd
-
 from .. import money
 from ..problems import ERROR, WARNING, Problems
 from ..schema import AMOUNT, DATE, INTEGER, ROW, TEXT, Column, Sheet, normalize_name
@@ -30,24 +28,47 @@ T = TypeVar("T")
 
 @dataclass
 class Table:
-    """One sheet of the workbook, read: `frame` has a column per schema column (canonical names) plus `_row`."""
+    """One sheet of the workbook, read: `columns` holds a list of values per schema column (canonical names) plus
+    `_row` (the Excel row of each), one value per data row in sheet order. Plain lists, not a DataFrame: a run
+    never imports pandas (0.3 s of every start); `frame` gives the table as one for looking at it."""
 
     schema: Sheet
     title: str  # the sheet's name as the user wrote it
-    frame: pd.DataFrame
+    columns: dict[str, list]
     letters: dict[str, str] = field(default_factory=dict)  # canonical column -> column letter
     units: dict[str, str] = field(default_factory=dict)  # amount column -> 元 / 万元
     _derived: dict = field(default_factory=dict, repr=False, compare=False, kw_only=True)
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.columns, dict):  # a DataFrame (a table built by hand from records)
+            frame = self.columns
+            self.columns = {name: frame[name].tolist() for name in frame.columns}
+
+    @property
+    def row_count(self) -> int:
+        return len(next(iter(self.columns.values()), []))
+
+    @property
+    def empty(self) -> bool:
+        return self.row_count == 0
+
+    @property
+    def frame(self):
+        """The table as a pandas DataFrame of objects (ints stay exact fen, blanks None), made anew on each use."""
+        import pandas as pd
+
+        return pd.DataFrame({name: pd.Series(values, dtype=object) for name, values in self.columns.items()})
+
     def derived(self, key: str, make: Callable[[], T]) -> T:
-        """`make()`, computed once and kept under `key` (after reading, when the frame no longer changes)."""
+        """`make()`, computed once and kept under `key` (after reading, when the columns no longer change)."""
         if key not in self._derived:
             self._derived[key] = make()
         return self._derived[key]
 
     def records(self) -> list[dict]:
         """The table's records (a dict per row, by column name), in sheet order; made once."""
-        return self.derived("records", lambda: self.frame.to_dict("records"))
+        names = list(self.columns)
+        return self.derived("records", lambda: [dict(zip(names, values)) for values in zip(*self.columns.values())])
 
     def records_by(self, column: str) -> dict[object, list[dict]]:
         """The table's records grouped by `column`, each group in sheet order; grouped once, on first use."""
@@ -115,11 +136,11 @@ def read_sheet(ws: RawSheet, sheet: Sheet, problems: Problems, facts: CellFacts 
                 unit = None
             units[column.name] = unit or default_unit
     letters = {name: column_letter(index + 1) for name, index in positions.items()}
-    table = Table(sheet, ws.title, pd.DataFrame(), letters, units)
+    table = Table(sheet, ws.title, {}, letters, units)
     filled = [positions[c.name] for c in sheet.all_columns if c.kind in _FILLED_KINDS and c.name in positions]
     data_rows = merged_filled(itertools.chain(rows[header_index + 1:], stream), ws.merged, header_index + 2, filled)
 
-    table.frame = _DataPhase(table, positions, facts, styles, problems).run(data_rows, header_index + 2)
+    table.columns = _DataPhase(table, positions, facts, styles, problems).run(data_rows, header_index + 2)
     return table
 
 
@@ -139,15 +160,14 @@ class _DataPhase:
         self.columns: dict[str, list] = {name: [] for name in self.names}
         self.starts = dict.fromkeys((_SUBTOTAL, _TOTAL, _GRAND_TOTAL, _CUMULATIVE), 0)  # first data row covered
 
-    def run(self, rows: Iterable[list], first_row: int) -> pd.DataFrame:
+    def run(self, rows: Iterable[list], first_row: int) -> dict[str, list]:
         numbered = enumerate(rows, first_row)
         while True:
             chunk = list(itertools.islice(numbered, CHUNK_ROWS))
             if not chunk:
                 break
             self._chunk(chunk)
-        # object columns keep ints (fen) exact and blanks as None; pandas would otherwise make floats and NaN
-        return pd.DataFrame({name: pd.Series(values, dtype=object) for name, values in self.columns.items()})
+        return self.columns
 
     def _chunk(self, chunk: list[tuple[int, list]]) -> None:
         data: list[tuple[int, list]] = []
