@@ -76,13 +76,14 @@ def compute(data: WorkbookData) -> list[ProjectRecord]:
     """One record per row of 项目, in workbook order. Every sum is one pass over the whole sheet."""
     budget = budget_rows(data)
     ledger = ledger_rows(data)
-    sources = _by_source(budget, ledger)
-    categories = _by_category(ledger)
-    months = _by_month(ledger)
+    groups = _LedgerGroups(ledger)
+    sources = _by_source(budget, groups.spent)
+    categories = _by_category(groups.categories)
+    months = _by_month(groups.months)
     received_dates = _earliest(budget, "到位日期")
     receipts = _receipts(budget)
     sections = _sections(data.tables[NARRATIVE.name].columns)
-    payments = _payments(data.tables[DISBURSEMENTS.name].columns, ledger)
+    payments = _payments(data.tables[DISBURSEMENTS.name].columns, ledger, groups.positions)
     columns = [*BUDGET_AMOUNTS, "支出数", "payments"]
     sums = project_totals(data)
 
@@ -131,7 +132,32 @@ def _receipts(budget: Columns) -> dict[str, list[tuple[dt.date | None, int]]]:
     return result
 
 
-def _by_source(budget: Columns, ledger: Columns) -> dict[str, list[dict]]:
+class _LedgerGroups:
+    """支出明细 grouped by 项目编号 in one pass over its rows (each group in ledger order): spending per 资金来源,
+    per 支出类别 (sum and count) and per month, and the rows of each project."""
+
+    def __init__(self, ledger: Columns):
+        self.spent: dict[tuple[str, str], int] = {}
+        self.categories: dict[tuple[str, str], list[int]] = {}
+        self.months: dict[tuple[str, int, int], int] = {}
+        self.positions: dict[str, list[int]] = {}
+        spent, categories, months, positions = self.spent, self.categories, self.months, self.positions
+        rows = zip(ledger["项目编号"], ledger["资金来源"], ledger["支出类别"], ledger["支付日期"], ledger["金额"])
+        for index, (pid, source, category, day, amount) in enumerate(rows):  # 50,000 rows: kept inline
+            if pid is None:
+                continue
+            key = (pid, source)
+            spent[key] = spent.get(key, 0) + amount
+            group = categories.setdefault((pid, category), [0, 0])
+            group[0] += amount
+            group[1] += 1
+            if day is not None:
+                month = (pid, day.year, day.month)
+                months[month] = months.get(month, 0) + amount
+            positions.setdefault(pid, []).append(index)
+
+
+def _by_source(budget: Columns, spent: dict[tuple[str, str], int]) -> dict[str, list[dict]]:
     """项目编号 -> the budget amounts and spending per 资金来源 (budget sources first, in sheet order)."""
     amounts: dict[tuple[str, str], list[int]] = {}
     for pid, source, *values in zip(budget["项目编号"], budget["资金来源"], *(budget[n] for n in BUDGET_AMOUNTS)):
@@ -139,10 +165,6 @@ def _by_source(budget: Columns, ledger: Columns) -> dict[str, list[dict]]:
             sums = amounts.setdefault((pid, source), [0] * len(BUDGET_AMOUNTS))
             for i, value in enumerate(values):
                 sums[i] += value
-    spent: dict[tuple[str, str], int] = {}
-    for key, amount in zip(zip(ledger["项目编号"], ledger["资金来源"]), ledger["金额"]):
-        if key[0] is not None:
-            spent[key] = spent.get(key, 0) + amount
     result: dict[str, list[dict]] = {}
     for (pid, source), (declared, approved, budget_amount, received) in amounts.items():
         result.setdefault(pid, []).append({
@@ -155,44 +177,29 @@ def _by_source(budget: Columns, ledger: Columns) -> dict[str, list[dict]]:
     return result
 
 
-def _by_category(ledger: Columns) -> dict[str, list[dict]]:
+def _by_category(categories: dict[tuple[str, str], list[int]]) -> dict[str, list[dict]]:
     """项目编号 -> spending per 支出类别, largest first (equal amounts in ledger order)."""
-    groups: dict[tuple[str, str], list[int]] = {}
-    for key, amount in zip(zip(ledger["项目编号"], ledger["支出类别"]), ledger["金额"]):
-        if key[0] is not None:
-            group = groups.setdefault(key, [0, 0])
-            group[0] += amount
-            group[1] += 1
     result: dict[str, list[dict]] = {}
-    for (pid, category), (total, count) in sorted(groups.items(), key=lambda item: -item[1][0]):
+    for (pid, category), (total, count) in sorted(categories.items(), key=lambda item: -item[1][0]):
         result.setdefault(pid, []).append({"category": category, "amount": total, "count": count})
     return result
 
 
-def _by_month(ledger: Columns) -> dict[str, list[dict]]:
+def _by_month(months: dict[tuple[str, int, int], int]) -> dict[str, list[dict]]:
     """项目编号 -> spending per month of 支付日期, in date order."""
-    months: dict[tuple[str, dt.date], int] = {}
-    for pid, day, amount in zip(ledger["项目编号"], ledger["支付日期"], ledger["金额"]):
-        if pid is not None and day is not None:
-            key = (pid, dt.date(day.year, day.month, 1))
-            months[key] = months.get(key, 0) + amount
     result: dict[str, list[dict]] = {}
-    for (pid, month), amount in sorted(months.items(), key=lambda item: item[0][1]):
-        result.setdefault(pid, []).append({"month": month, "amount": amount})
+    for (pid, year, month), amount in sorted(months.items(), key=lambda item: item[0][1:]):
+        result.setdefault(pid, []).append({"month": dt.date(year, month, 1), "amount": amount})
     return result
 
 
 PAYMENT_FIELDS = {"date": "支付日期", "category": "支出类别", "source": "资金来源", "voucher": "凭证号", "memo": "摘要"}
 
 
-def _payments(table: Columns, ledger: Columns) -> dict[str, Payments]:
+def _payments(table: Columns, ledger: Columns, positions: dict[str, list[int]]) -> dict[str, Payments]:
     """项目编号 -> its payments in ledger order, as written (amounts as `ledger_rows` reads them, in fen)."""
     columns = {key: table[name] for key, name in PAYMENT_FIELDS.items()}
     columns["amount"] = ledger["金额"]
-    positions: dict[str, list[int]] = {}
-    for index, pid in enumerate(table["项目编号"]):
-        if pid is not None:
-            positions.setdefault(pid, []).append(index)
     return {pid: Payments(columns, rows) for pid, rows in positions.items()}
 
 

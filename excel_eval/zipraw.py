@@ -16,6 +16,7 @@ from typing import BinaryIO
 _LOCAL = struct.Struct("<4sHHHHHIIIHH")
 _CENTRAL = struct.Struct("<4sBBHHHHHIIIHHHHHII")
 _END = struct.Struct("<4sHHHHIIH")
+_OFFSET = struct.Struct("<I")
 
 
 class ZipRawError(Exception):
@@ -43,6 +44,16 @@ class RawMember:
     extra: bytes = b""  # central-directory extra field
     local_extra: bytes = b""
     comment: bytes = b""
+    _records: tuple[bytes, bytes, bytes] | None = dataclasses.field(default=None, init=False, repr=False,
+                                                                    compare=False)
+
+    def records(self, level: int = 6) -> tuple[bytes, bytes, bytes]:
+        """What write_zip writes for this member; kept for a raw member, which every package copies alike."""
+        if self.raw is None:
+            return _records(self, level)
+        if self._records is None:
+            self._records = _records(self, level)
+        return self._records
 
     def replaced(self, data: bytes) -> "RawMember":
         """The same member (name, attributes) with new content."""
@@ -116,34 +127,45 @@ def compress(data: bytes, level: int = 6) -> bytes:
 
 def write_zip(out: BinaryIO, members: list[RawMember], comment: bytes = b"", level: int = 6) -> None:
     """Write `members` in order: raw ones verbatim, new ones compressed (sizes in the local headers)."""
-    central = bytearray()
+    pieces: list[bytes] = []
+    central: list[bytes] = []
     offset = 0
     for m in members:
-        if m.raw is not None:
-            raw, crc, size, method, flags = m.raw, m.crc, m.size, m.method, m.flags
-        else:
-            data = m.data or b""
-            crc, size = zlib.crc32(data) & 0xFFFFFFFF, len(data)
-            if m.method == zipfile.ZIP_STORED:
-                raw, method = data, zipfile.ZIP_STORED
-            else:
-                raw, method = compress(data, level), zipfile.ZIP_DEFLATED
-            flags = m.flags & ~0x0E  # no data descriptor; the option bits described the old deflater
-        if not m.name.isascii():
-            flags |= 0x800
-        name = m.name.encode("utf-8" if flags & 0x800 else "cp437")
-        if max(offset, len(raw), size) >= 0xFFFFFFFF:
+        local, entry, name_and_extra = m.records(level)
+        if offset >= 0xFFFFFFFF:
             raise ZipRawError("packages larger than 4 GiB (zip64) are not supported")
-        header = _LOCAL.pack(b"PK\x03\x04", m.extract_version, flags, method, m.dostime, m.dosdate, crc,
-                             len(raw), size, len(name), len(m.local_extra))
-        out.write(header + name + m.local_extra)
-        out.write(raw)
-        central += _CENTRAL.pack(b"PK\x01\x02", m.create_version, m.create_system, m.extract_version, flags,
-                                 method, m.dostime, m.dosdate, crc, len(raw), size, len(name), len(m.extra),
-                                 len(m.comment), 0, m.internal_attr, m.external_attr, offset)
-        central += name + m.extra + m.comment
-        offset += len(header) + len(name) + len(m.local_extra) + len(raw)
+        pieces.append(local)
+        central += (entry, _OFFSET.pack(offset), name_and_extra)
+        offset += len(local)
     if len(members) >= 0xFFFF:
         raise ZipRawError("packages needing zip64 are not supported")
-    central += _END.pack(b"PK\x05\x06", 0, 0, len(members), len(members), len(central), offset, len(comment))
-    out.write(central + comment)
+    directory = b"".join(central)
+    pieces += (directory, _END.pack(b"PK\x05\x06", 0, 0, len(members), len(members), len(directory), offset,
+                                    len(comment)), comment)
+    out.write(b"".join(pieces))
+
+
+def _records(m: RawMember, level: int) -> tuple[bytes, bytes, bytes]:
+    """The member's local header and content, its central-directory entry up to the offset of the local
+    header, and what follows that offset (name, extra, comment)."""
+    if m.raw is not None:
+        raw, crc, size, method, flags = m.raw, m.crc, m.size, m.method, m.flags
+    else:
+        data = m.data or b""
+        crc, size = zlib.crc32(data) & 0xFFFFFFFF, len(data)
+        if m.method == zipfile.ZIP_STORED:
+            raw, method = data, zipfile.ZIP_STORED
+        else:
+            raw, method = compress(data, level), zipfile.ZIP_DEFLATED
+        flags = m.flags & ~0x0E  # no data descriptor; the option bits described the old deflater
+    if not m.name.isascii():
+        flags |= 0x800
+    name = m.name.encode("utf-8" if flags & 0x800 else "cp437")
+    if max(len(raw), size) >= 0xFFFFFFFF:
+        raise ZipRawError("packages larger than 4 GiB (zip64) are not supported")
+    header = _LOCAL.pack(b"PK\x03\x04", m.extract_version, flags, method, m.dostime, m.dosdate, crc,
+                         len(raw), size, len(name), len(m.local_extra))
+    entry = _CENTRAL.pack(b"PK\x01\x02", m.create_version, m.create_system, m.extract_version, flags,
+                          method, m.dostime, m.dosdate, crc, len(raw), size, len(name), len(m.extra),
+                          len(m.comment), 0, m.internal_attr, m.external_attr, 0)[:-4]
+    return header + name + m.local_extra + raw, entry, name + m.extra + m.comment
