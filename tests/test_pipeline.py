@@ -133,3 +133,24 @@ def test_a_report_open_in_word_is_named_and_the_others_are_written(tmp_path, mon
     assert result.summary.in_workbook  # the summary is still written, without a link for P1
     summary = openpyxl.load_workbook(book)["汇总"]
     assert summary["L3"].value is None and summary["L4"].hyperlink.target == "out/P2_软件维护费.docx"
+
+
+def test_a_run_leaves_no_reference_cycles_and_the_collector_as_it_was(tmp_path, monkeypatch):
+    """The run pauses Python's cyclic garbage collector (pipeline.collecting_later) on the ground that what it
+    makes has no reference cycles: counted here on the sample with indicators, every document kind included."""
+    import gc
+    import shutil
+
+    from excel_eval import pipeline
+    from excel_eval.resources import sample_workbook
+
+    book = shutil.copy(sample_workbook(), tmp_path / "账.xlsx")
+    collecting = []
+    checking = pipeline.check
+    monkeypatch.setattr(pipeline, "check", lambda *a: collecting.append(gc.isenabled()) or checking(*a))
+    gc.collect()
+    result = run(book, tmp_path / "out", now=NOW, combined=True, workers=1)
+    assert collecting == [False]
+    assert result.scorecards and result.combined  # the 自评表 and the combined document were written too
+    assert gc.isenabled()
+    assert gc.collect() == 0
