@@ -41,7 +41,7 @@ from lxml import etree
 from . import signoff, zipraw
 
 _TAG = re.compile(r"\{[{%#]")
-_LISTING = re.compile("[\t\a\n\f]")  # the characters docxtpl's resolve_listing turns into tabs, breaks, paragraphs
+_LISTING_CHARS = "\t\a\n\f"  # the characters docxtpl's resolve_listing turns into tabs, breaks, paragraphs
 FOOTNOTES_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
 # The core properties docxtpl renders (DocxTemplate.render_properties).
 CORE_PROPERTIES = ("author", "comments", "identifier", "language", "subject", "title")
@@ -204,7 +204,7 @@ class CompiledDocx:
         # docxtpl's render_xml_part after rendering: undo the line trick, unescape {_{ … }_}, resolve \n \t \a \f.
         xml = xml.replace("\n<w:p ", "<w:p ").replace("\n<w:p>", "<w:p>")  # as re.sub(r"\n<w:p([ >])", …), faster
         xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
-        if _LISTING.search(xml):  # else resolve_listing changes nothing (and costs a regex per paragraph and run)
+        if any(c in xml for c in _LISTING_CHARS):  # else resolve_listing changes nothing (and costs a regex a run)
             xml = self._docxtpl.resolve_listing(xml)
         return part.finish(xml)
 
