@@ -75,6 +75,12 @@ def _piece_widths(text: str) -> tuple[float, ...]:
     return tuple(w for w, _ in _pieces(text))
 
 
+@functools.lru_cache(maxsize=4096)
+def _one_line(text: str) -> float:
+    """The running width of all of `text`'s pieces, added up as _layout adds a line's."""
+    return next(reversed(list(itertools.accumulate(_piece_widths(text)))), 0.0)
+
+
 @functools.lru_cache(maxsize=16384)
 def _layout(text: str, width: float) -> tuple[int, int]:
     """(the number of lines, the index of the first piece on the last line) of `text` set in `width` em by a
@@ -83,6 +89,8 @@ def _layout(text: str, width: float) -> tuple[int, int]:
     widths = _piece_widths(text)
     limit = width + 1e-9
     most = int(max(limit, 0.0) * 4) + 2  # a piece is at least a quarter em wide: no more fit on a line
+    if len(widths) <= most and _one_line(text) <= limit:
+        return 1, 0  # what the loop below finds for a text that fits (most texts, most widths): at once
     count, start = 1, 0
     while True:
         running = list(itertools.accumulate(widths[start:start + most]))
@@ -105,7 +113,7 @@ def natural(text: str) -> float:
 def lonely(text: str, width: float) -> bool:
     """True when the text, set in about `width` em (± TOLERANCE), may leave a single character (punctuation
     aside) alone on its last line."""
-    return any(_lonely(text, width + d) for d in (-TOLERANCE, 0.0, TOLERANCE))
+    return _lonely(text, width - TOLERANCE) or _lonely(text, width) or _lonely(text, width + TOLERANCE)
 
 
 @functools.lru_cache(maxsize=8192)
