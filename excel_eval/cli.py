@@ -121,7 +121,7 @@ _leaving_quickly = False
 
 def _leave_quickly() -> None:
     """When the program ends, Python collects garbage over every object before it unloads the modules: a
-    tenth of a second or more with pandas loaded, after every file has been written and closed. Objects frozen
+    tenth of a second or more for a large workbook, after every file has been written and closed. Objects frozen
     just before are left out of those collections, and the memory goes back to the system all the same."""
     global _leaving_quickly
     if not _leaving_quickly:
