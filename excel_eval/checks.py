@@ -172,7 +172,8 @@ def _check_figures(data: WorkbookData, problems: Problems) -> None:
 def _spending_negative(data: WorkbookData, pid: str, total: int, problems: Problems) -> None:
     """A project whose payments add up to less than zero, reported at the reversal rows that make it so."""
     ledger = data.tables[DISBURSEMENTS.name]
-    reversals = [(row, amount) for p, amount, row in zip(ledger.columns["项目编号"], ledger.columns["金额"], ledger.columns[ROW])
+    columns = ledger.columns
+    reversals = [(row, amount) for p, amount, row in zip(columns["项目编号"], columns["金额"], columns[ROW])
                  if p == pid and isinstance(amount, int) and amount < 0]
     listed = "、".join(f"{ledger.cell('金额', row)}（{amount / 100:,.2f} 元）" for row, amount in reversals[:10])
     more = f"等 {len(reversals)} 行" if len(reversals) > 10 else ""

@@ -44,10 +44,10 @@ class RawMember:
     extra: bytes = b""  # central-directory extra field
     local_extra: bytes = b""
     comment: bytes = b""
-    _records: tuple[bytes, bytes, bytes] | None = dataclasses.field(default=None, init=False, repr=False,
-                                                                    compare=False)
+    _records: tuple[bytes, bytes, bytes, bytes] | None = dataclasses.field(default=None, init=False, repr=False,
+                                                                           compare=False)
 
-    def records(self, level: int = 6) -> tuple[bytes, bytes, bytes]:
+    def records(self, level: int = 6) -> tuple[bytes, bytes, bytes, bytes]:
         """What write_zip writes for this member; kept for a raw member, which every package copies alike."""
         if self.raw is None:
             return _records(self, level)
@@ -127,27 +127,26 @@ def compress(data: bytes, level: int = 6) -> bytes:
 
 def write_zip(out: BinaryIO, members: list[RawMember], comment: bytes = b"", level: int = 6) -> None:
     """Write `members` in order: raw ones verbatim, new ones compressed (sizes in the local headers)."""
-    pieces: list[bytes] = []
     central: list[bytes] = []
     offset = 0
     for m in members:
-        local, entry, name_and_extra = m.records(level)
+        head, raw, entry, name_and_extra = m.records(level)
         if offset >= 0xFFFFFFFF:
             raise ZipRawError("packages larger than 4 GiB (zip64) are not supported")
-        pieces.append(local)
+        out.write(head)
+        out.write(raw)
         central += (entry, _OFFSET.pack(offset), name_and_extra)
-        offset += len(local)
+        offset += len(head) + len(raw)
     if len(members) >= 0xFFFF:
         raise ZipRawError("packages needing zip64 are not supported")
     directory = b"".join(central)
-    pieces += (directory, _END.pack(b"PK\x05\x06", 0, 0, len(members), len(members), len(directory), offset,
-                                    len(comment)), comment)
-    out.write(b"".join(pieces))
+    out.write(directory + _END.pack(b"PK\x05\x06", 0, 0, len(members), len(members), len(directory), offset,
+                                    len(comment)) + comment)
 
 
-def _records(m: RawMember, level: int) -> tuple[bytes, bytes, bytes]:
-    """The member's local header and content, its central-directory entry up to the offset of the local
-    header, and what follows that offset (name, extra, comment)."""
+def _records(m: RawMember, level: int) -> tuple[bytes, bytes, bytes, bytes]:
+    """The member's local header (with its name and extra), its compressed content, its central-directory entry
+    up to the offset of the local header, and what follows that offset (name, extra, comment)."""
     if m.raw is not None:
         raw, crc, size, method, flags = m.raw, m.crc, m.size, m.method, m.flags
     else:
@@ -168,4 +167,4 @@ def _records(m: RawMember, level: int) -> tuple[bytes, bytes, bytes]:
     entry = _CENTRAL.pack(b"PK\x01\x02", m.create_version, m.create_system, m.extract_version, flags,
                           method, m.dostime, m.dosdate, crc, len(raw), size, len(name), len(m.extra),
                           len(m.comment), 0, m.internal_attr, m.external_attr, 0)[:-4]
-    return header + name + m.local_extra + raw, entry, name + m.extra + m.comment
+    return header + name + m.local_extra, raw, entry, name + m.extra + m.comment

@@ -39,18 +39,9 @@ class Table:
     units: dict[str, str] = field(default_factory=dict)  # amount column -> 元 / 万元
     _derived: dict = field(default_factory=dict, repr=False, compare=False, kw_only=True)
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.columns, dict):  # a DataFrame (a table built by hand from records)
-            frame = self.columns
-            self.columns = {name: frame[name].tolist() for name in frame.columns}
-
-    @property
-    def row_count(self) -> int:
-        return len(next(iter(self.columns.values()), []))
-
     @property
     def empty(self) -> bool:
-        return self.row_count == 0
+        return not next(iter(self.columns.values()), [])
 
     @property
     def frame(self):
@@ -67,8 +58,7 @@ class Table:
 
     def records(self) -> list[dict]:
         """The table's records (a dict per row, by column name), in sheet order; made once."""
-        names = list(self.columns)
-        return self.derived("records", lambda: [dict(zip(names, values)) for values in zip(*self.columns.values())])
+        return self.derived("records", lambda: [dict(zip(self.columns, values)) for values in zip(*self.columns.values())])
 
     def records_by(self, column: str) -> dict[object, list[dict]]:
         """The table's records grouped by `column`, each group in sheet order; grouped once, on first use."""
