@@ -183,8 +183,8 @@ class CompiledDocx:
                 tree = etree.fromstring(data, _STRICT)  # parsed from bytes: a third faster than from text
             except etree.XMLSyntaxError as exc:
                 raise RenderedXmlInvalid(name, str(exc)) from exc
-            if "<w:tbl" in body:
-                tree = self._docxtpl.fix_tables(body)
+            if "<w:tbl" in body and _grid_mismatched(tree):
+                tree = self._docxtpl.fix_tables(body)  # parses the body again (most bodies need no fix)
             if "docPr" in body:
                 self._docxtpl.docx_ids_index = 1000  # as docxtpl's render_init, once per report
                 self._docxtpl.fix_docpr_ids(tree)
@@ -222,6 +222,41 @@ class CompiledDocx:
         with open(out, "wb") as f:
             zipraw.write_zip(f, members, self._comment)
         return out
+
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+TBL, TBL_GRID, GRID_COL, TR, TC = (_W + name for name in ("tbl", "tblGrid", "gridCol", "tr", "tc"))
+TC_PR, GRID_SPAN, VAL = _W + "tcPr", _W + "gridSpan", _W + "val"
+
+
+def _grid_mismatched(body: etree._Element) -> bool:
+    """True when docxtpl's fix_tables would change a table of the rendered body: a row with more cells than
+    the grid has columns, or a grid with more columns than its widest row spans (a loop of {%tc %} tags, a
+    removed cell). Anything it would not read as it expects is left to it as well."""
+    try:
+        for table in body.iter(TBL):
+            columns = sum(1 for _ in _first(table, TBL_GRID).iterchildren(GRID_COL))
+            widest = 0
+            for row in table.iter(TR):
+                cells = list(row.iterchildren(TC))
+                if len(cells) > columns:
+                    return True
+                spans = 0
+                for cell in cells:
+                    properties = _first(cell, TC_PR)
+                    span = None if properties is None else _first(properties, GRID_SPAN)
+                    spans += 1 if span is None else int(span.get(VAL))
+                widest = max(widest, spans)
+            if columns > widest:
+                return True
+    except (AttributeError, TypeError, ValueError):
+        return True
+    return False
+
+
+def _first(element: etree._Element, tag: str) -> etree._Element | None:
+    """element.find(tag) for a plain tag, without the path machinery (a few times faster)."""
+    return next(element.iterchildren(tag), None)
 
 
 def _reparsed(part) -> Callable[[str], bytes]:

@@ -212,6 +212,10 @@ FEATURES = {
         row("保留", "{#tc 这一格删除 #}", run("{%") + run("tc if 有 %}", BOLD), "条件格", "{%tc endif %}"),
         row("一", "二", "三", "四", "五"),
         columns=5)),
+    "column-removed-from-every-row": Package(table(
+        row("甲", "{%tc if not 有 %}", "乙", "{%tc endif %}"),
+        row("一", "{%tc if not 有 %}", "二", "{%tc endif %}"),
+        columns=4)),
     "comments": Package(
         para("前{# 注释 #}后")
         + para("{#p 整段注释 #}")
@@ -275,6 +279,7 @@ def test_merges_colspan_and_removed_cells_rebuild_the_grid(tmp_path):
     assert '<w:gridSpan w:val="5"/>' in merged
     assert '<w:gridSpan w:val="2"/>' in _xml(render(tmp_path, "colspan-and-cellbg"))
     assert 'w:fill="FF0000"' in _xml(render(tmp_path, "colspan-and-cellbg"))
+    assert _grid(render(tmp_path, "column-removed-from-every-row")) == [1]  # docxtpl's fix_tables drops three
     data = render(tmp_path, "tc-comment-and-split-tc")
     assert _texts(data)[:2] == ["保留", "条件格"]
     assert _grid(data) == [5]  # rows of 2 and 5 cells: the widest row keeps all columns
