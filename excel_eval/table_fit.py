@@ -36,6 +36,7 @@ SHORT = 6.0  # em: a text up to this long is kept on one line when the room allo
 MOVES = (1.0, 2.0, 4.0)  # em moved from one column to another at a time when lowering the table
 
 
+@functools.lru_cache(maxsize=None)  # a few thousand characters at most
 def char_width(ch: str) -> float:
     """A character's advance in em."""
     if unicodedata.east_asian_width(ch) in "WFA":
@@ -75,29 +76,61 @@ def _piece_widths(text: str) -> tuple[float, ...]:
     return tuple(w for w, _ in _pieces(text))
 
 
-@functools.lru_cache(maxsize=4096)
-def _one_line(text: str) -> float:
-    """The running width of all of `text`'s pieces, added up as _layout adds a line's."""
-    return next(reversed(list(itertools.accumulate(_piece_widths(text)))), 0.0)
-
-
-@functools.lru_cache(maxsize=16384)
 def _layout(text: str, width: float) -> tuple[int, int]:
     """(the number of lines, the index of the first piece on the last line) of `text` set in `width` em by a
     greedy line breaker: a piece goes on the next line when the line has pieces and the piece would take it
     past `width`. Each line's running widths are added up in order, as a loop adding piece by piece would."""
-    widths = _piece_widths(text)
-    limit = width + 1e-9
-    most = int(max(limit, 0.0) * 4) + 2  # a piece is at least a quarter em wide: no more fit on a line
-    if len(widths) <= most and _one_line(text) <= limit:
-        return 1, 0  # what the loop below finds for a text that fits (most texts, most widths): at once
-    count, start = 1, 0
-    while True:
-        running = list(itertools.accumulate(widths[start:start + most]))
-        end = start + bisect.bisect_right(running, limit, 1)  # the first piece past the width, not the first
-        if end >= len(widths):
-            return count, start
-        count, start = count + 1, end
+    return _breaks(text).at(width + 1e-9)[0]
+
+
+class _Breaks:
+    """A text's layouts, remembered by the range of widths each holds for. The greedy breaker's lines depend
+    on the width only through comparisons of each line's running widths with it: a layout found at one width
+    is the layout at every width for which those comparisons come out the same, from the widest line's
+    running width (fits) up to the least running width that took a piece onto the next line (does not). A
+    form's search asks a text's layout at hundreds of widths, most of them inside a range already found."""
+
+    __slots__ = ("widths", "whole", "lows", "found")
+
+    def __init__(self, text: str):
+        self.widths = _piece_widths(text)
+        self.whole = next(reversed(list(itertools.accumulate(self.widths))), 0.0)  # the running width of all
+        self.lows: list[float] = []  # sorted lower ends of the ranges found
+        self.found: list[tuple[float, tuple[int, int], bool | None]] = []  # (upper end, layout, lonely), by low
+
+    def at(self, limit: float) -> tuple[tuple[int, int], int]:
+        """The layout at `limit` (the width plus the breaker's tolerance) and its place in `found`."""
+        index = bisect.bisect_right(self.lows, limit) - 1
+        if index >= 0 and limit < self.found[index][0]:
+            return self.found[index][1], index
+        layout, low, high = self._lay_out(limit)
+        index = bisect.bisect_right(self.lows, low)
+        self.lows.insert(index, low)
+        self.found.insert(index, (high, layout, None))
+        return layout, index
+
+    def _lay_out(self, limit: float) -> tuple[tuple[int, int], float, float]:
+        """The layout at `limit` and the range [low, high) of limits it holds for."""
+        widths = self.widths
+        most = int(max(limit, 0.0) * 4) + 2  # a piece is at least a quarter em wide: no more fit on a line
+        low, high = float("-inf"), float("inf")
+        if len(widths) <= most and self.whole <= limit:  # one line (most texts, most widths): as the loop finds
+            return (1, 0), (self.whole if len(widths) > 1 else low), high
+        count, start = 1, 0
+        while True:
+            running = list(itertools.accumulate(widths[start:start + most]))
+            end = start + bisect.bisect_right(running, limit, 1)  # the first piece past the width, not the first
+            if end - start > 1:
+                low = max(low, running[end - start - 1])  # this line's pieces fit: at any limit from here
+            if end >= len(widths):
+                return (count, start), low, high
+            high = min(high, running[end - start])  # and the next piece goes on the next line: below this
+            count, start = count + 1, end
+
+
+@functools.lru_cache(maxsize=4096)
+def _breaks(text: str) -> _Breaks:
+    return _Breaks(text)
 
 
 @functools.lru_cache(maxsize=8192)
@@ -105,6 +138,7 @@ def line_count(text: str, width: float) -> int:
     return _layout(text, width)[0]
 
 
+@functools.lru_cache(maxsize=4096)
 def natural(text: str) -> float:
     """The width `text` needs on one line, in em."""
     return sum(w for w, _ in _pieces(text))
@@ -118,11 +152,14 @@ def lonely(text: str, width: float) -> bool:
 
 @functools.lru_cache(maxsize=8192)
 def _lonely(text: str, width: float) -> bool:
-    count, start = _layout(text, width)
-    if count < 2:
-        return False
-    last = "".join(chars for _, chars in _pieces(text)[start:])
-    return len([ch for ch in last if ch not in NO_LINE_START and ch not in NO_LINE_END]) <= 1
+    breaks = _breaks(text)
+    (count, start), index = breaks.at(width + 1e-9)
+    high, layout, alone = breaks.found[index]
+    if alone is None:  # the same at every width of the layout's range
+        last = "".join(chars for _, chars in _pieces(text)[start:])
+        alone = count >= 2 and len([ch for ch in last if ch not in NO_LINE_START and ch not in NO_LINE_END]) <= 1
+        breaks.found[index] = (high, layout, alone)
+    return alone
 
 
 @dataclass(frozen=True)
@@ -163,43 +200,55 @@ class _Costs:
         for index, cell in enumerate(cells):
             if not cell.merged:
                 self.in_row.setdefault(cell.row, []).append(index)
-        self.memo: dict[tuple[int, float], list[tuple[int, int, int]]] = {}
-        self._base: tuple[list[tuple[int, int]], dict, tuple[int, int]] | None = None
+        self.memo: dict[tuple[int, float], tuple[dict[int, int], int]] = {}
+        self.affected: dict[tuple[int, ...], tuple[list[int], list[object]]] = {}
+        self._base: tuple[list[int], list[int], dict, tuple[int, int]] | None = None
 
-    def _measure(self, group: int, widths: list[float]) -> list[tuple[int, int, int]]:
-        """(cell index, lines, lonely characters) of each cell of a group."""
+    def _measure(self, group: int, widths: list[float]) -> tuple[dict[int, int], int]:
+        """The lines of each cell of a group (by cell index), and the group's lonely characters."""
         first, end, members = self.groups[group]
         width = sum(widths[first:end]) - self.padding
         found = self.memo.get((group, width))
         if found is None:
-            found = self.memo[(group, width)] = [
-                (i, _cell_lines(self.cells[i], width), sum(lonely(p, width) for p in self.cells[i].paragraphs))
-                for i in members]
+            cells = self.cells
+            found = self.memo[(group, width)] = (
+                {i: _cell_lines(cells[i], width) for i in members},
+                sum(lonely(p, width) for i in members for p in cells[i].paragraphs))
+        return found
+
+    def _affected(self, changed: tuple[int, ...]) -> tuple[list[int], list[object]]:
+        """The groups on the columns `changed`, and the rows their cells are in."""
+        groups = list(dict.fromkeys(g for column in changed for g in self.on_column.get(column, ())))
+        cells = self.cells
+        rows = list(dict.fromkeys(cells[i].row for g in groups for i in self.groups[g][2] if not cells[i].merged))
+        found = self.affected[changed] = (groups, rows)
         return found
 
     def base(self, widths: list[float]) -> tuple[int, int]:
         """The cost of `widths`, which later trials are measured against."""
-        measures: list[tuple[int, int]] = [(1, 0)] * len(self.cells)
+        lines = [1] * len(self.cells)
+        alone = [0] * len(self.groups)
         for group in range(len(self.groups)):
-            for i, lines, alone in self._measure(group, widths):
-                measures[i] = (lines, alone)
-        heights = {row: max([1] + [measures[i][0] for i in self.in_row.get(row, ())]) for row in self.rows}
-        cost = (sum(heights.values()), sum(alone for _, alone in measures))
-        self._base = (measures, heights, cost)
+            group_lines, alone[group] = self._measure(group, widths)
+            for i, count in group_lines.items():
+                lines[i] = count
+        heights = {row: max([1] + [lines[i] for i in self.in_row.get(row, ())]) for row in self.rows}
+        cost = (sum(heights.values()), sum(alone))
+        self._base = (lines, alone, heights, cost)
         return cost
 
     def trial(self, widths: list[float], changed: tuple[int, ...]) -> tuple[int, int]:
         """The cost of `widths`, which differ from the base's in the columns `changed` only."""
-        measures, heights, (height, alone) = self._base
+        lines, base_alone, heights, (height, alone) = self._base
+        groups, rows = self.affected.get(changed) or self._affected(changed)
         new: dict[int, int] = {}
-        for group in {g for column in changed for g in self.on_column.get(column, ())}:
-            for i, lines, lonely_count in self._measure(group, widths):
-                new[i] = lines
-                alone += lonely_count - measures[i][1]
-        cells = self.cells
-        for row in {cells[i].row for i in new if not cells[i].merged}:
-            lines = max([1] + [new[i] if i in new else measures[i][0] for i in self.in_row[row]])
-            height += lines - heights[row]
+        for group in groups:
+            group_lines, group_alone = self._measure(group, widths)
+            new.update(group_lines)
+            alone += group_alone - base_alone[group]
+        for row in rows:
+            tallest = max([1] + [new[i] if i in new else lines[i] for i in self.in_row[row]])
+            height += tallest - heights[row]
         return height, alone
 
 

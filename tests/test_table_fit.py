@@ -69,3 +69,48 @@ def test_merged_cells_may_take_two_lines():
     cells = [Cell(0, 1, ("项目资金（万元）",), 1, merged=True), Cell(1, 1, ("40.00",), 1)]
     widths = fit_columns(cells, 2, 12.0, 0.8)
     assert line_count("项目资金（万元）", widths[0] - 0.8) <= 2
+
+
+def _greedy(pieces: list[float], width: float) -> tuple[int, int]:
+    """(lines, pieces on the last line) of a greedy breaker, piece by piece: a piece goes on a new line when
+    the line has pieces and the piece would take it past the width."""
+    lines, used, last = 1, 0.0, 0
+    for i, piece in enumerate(pieces):
+        if i and used > 0 and used + piece > width + 1e-9:
+            lines, used, last = lines + 1, 0.0, 0
+        used += piece
+        last += 1
+    return lines, last
+
+
+def _cjk_pieces(text: str) -> list[float]:
+    """One em a Chinese character; a closing mark joins the character before it."""
+    pieces: list[float] = []
+    for ch in text:
+        if ch in "，。" and pieces:
+            pieces[-1] += 1.0
+        else:
+            pieces.append(1.0)
+    return pieces
+
+
+@pytest.mark.parametrize("text, pieces", [
+    ("社会效益指标", [1.0] * 6),
+    ("开展矛盾纠纷排查化解工作，及时化解基层矛盾纠纷，维护社会和谐稳定。",
+     _cjk_pieces("开展矛盾纠纷排查化解工作，及时化解基层矛盾纠纷，维护社会和谐稳定。")),
+    ("≥7000件", [1.0, 0.7 + 0.5 + 0.5 + 0.5, 1.2]),  # ≥ | 7000 and the gap before it | the gap and 件
+    ("甲", [1.0]),
+    ("", []),
+])
+def test_line_count_at_every_width_is_the_greedy_breakers(text, pieces):
+    # the layouts are remembered by the ranges of widths they hold for: asked in a shuffled order of widths
+    # (as a search asks), each answer is what breaking the text afresh at that width gives
+    import random
+
+    widths = [w / 8 for w in range(1, 8 * 40)]
+    random.Random(3).shuffle(widths)
+    for width in widths:
+        assert line_count(text, width) == _greedy(pieces, width)[0], width
+        # each piece here holds one character that counts: alone when the last line has one piece
+        alone = any(_greedy(pieces, w)[0] > 1 and _greedy(pieces, w)[1] == 1 for w in (width - 0.25, width, width + 0.25))
+        assert lonely(text, width) == alone, width
