@@ -149,6 +149,10 @@ def run_command(workbook: Path | None, outdir: Path | None, templates_dir: Path 
 
     不指定 WORKBOOK 时，使用内置示例工作簿的副本（放在 output/ 下），不会改动程序自带的文件。
     """
+    if workbook is not None:
+        from .read_ahead import read_ahead
+
+        read_ahead(workbook)  # parsed while the program is imported
     from .pipeline import run
 
     _setup_logging(debug, quiet)

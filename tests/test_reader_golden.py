@@ -13,6 +13,7 @@ import pytest
 
 from excel_eval.pipeline import check
 from excel_eval.problems import Problems
+from excel_eval.read_ahead import read_ahead, take
 from excel_eval.reading import read_workbook
 
 FOLDER = Path(__file__).parent / "fixtures" / "reader"
@@ -33,6 +34,15 @@ def test_reader_problems_are_as_recorded(book):
     problems = Problems()
     read_workbook(book, problems)
     assert listed(problems) == expected(book, "read")
+
+
+@pytest.mark.parametrize("book", BOOKS, ids=[b.stem for b in BOOKS])
+def test_reader_problems_are_as_recorded_when_the_workbook_was_read_ahead(book):
+    read_ahead(book)  # as `excel-eval run` does while it starts
+    problems = Problems()
+    read_workbook(book, problems)
+    assert listed(problems) == expected(book, "read")
+    assert take(book) is None
 
 
 @pytest.mark.parametrize("book", [b for b in BOOKS if expected(b, "check") is not None],

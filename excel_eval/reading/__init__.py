@@ -21,6 +21,7 @@ from typing import Callable, Iterable, Iterator, TypeVar
 from loguru import logger
 
 from ..problems import Problems
+from ..read_ahead import STREAM_FROM_BYTES, sheet_xml_size
 from ..schema import DISBURSEMENTS, INDICATORS, INPUT_SHEETS, PROJECTS, Sheet, sheet_matches
 from .engines import ENGINES, open_engine, open_workbook
 from .facts import CellFacts, cell_facts_stream
@@ -35,10 +36,6 @@ from .styles import NO_STYLES, BookStyles, book_styles
 __all__ = ["ENGINES", "HEADER_SEARCH_ROWS", "ROW", "RawSheet", "Table", "WorkbookData", "check_package",
            "open_workbook", "read_sheet", "read_workbook"]
 
-# Measured on a 2-core machine (benchmarks/): calamine reads fastest but holds a whole sheet in memory (about
-# 160 MiB for a 120 MB ledger part of 250,000 rows); the stream engine reads rows straight from the zip in
-# constant memory, about 20% slower. "auto" takes calamine below this much sheet XML and streams above it.
-STREAM_FROM_BYTES = 64 * 1024 * 1024
 T = TypeVar("T")
 
 
@@ -71,7 +68,7 @@ def read_workbook(path: str | Path, problems: Problems, engine: str = "auto") ->
     if kind != XLSX:
         engine = "calamine"  # the stream and openpyxl engines read .xlsx packages only
     elif engine == "auto":
-        engine = "stream" if _sheet_xml_size(path) > STREAM_FROM_BYTES else "calamine"
+        engine = "stream" if sheet_xml_size(path) > STREAM_FROM_BYTES else "calamine"
     names, load = open_engine(path, engine)
     titles = {sheet.name: next((t for t in names if sheet_matches(sheet, t)), None) for sheet in INPUT_SHEETS}
     found_titles = [t for t in titles.values() if t]
@@ -139,8 +136,3 @@ def _with_facts(rows: Iterable[list], errors: dict[tuple[int, int], str], height
         yield row
     for _ in range(number, height):
         yield [None] * width
-
-
-def _sheet_xml_size(path: Path) -> int:
-    with zipfile.ZipFile(path) as zf:
-        return sum(i.file_size for i in zf.infolist() if i.filename.lower().startswith("xl/worksheets/"))

@@ -15,6 +15,7 @@ import defusedxml
 from loguru import logger
 
 from ..problems import UsageError
+from ..read_ahead import take
 from .package import XLSX, check_package, unsafe_message
 from .raw import RawSheet, unescape
 from .stream import open_stream
@@ -80,11 +81,15 @@ def _damaged(path: Path, title: str, exc: Exception) -> UsageError:
 
 def open_calamine(path: Path) -> tuple[list[str], Loader]:
     """Worksheet names and a loader, with python-calamine; openpyxl when calamine cannot read the file."""
+    ahead = take(path)  # parsed while the program started
     try:
         from python_calamine import CalamineWorkbook, SheetTypeEnum
 
-        book = _calamine_book(CalamineWorkbook, path)
-        names = [m.name for m in book.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet]
+        if ahead:
+            book, names = ahead.book, ahead.names
+        else:
+            book = _calamine_book(CalamineWorkbook, path)
+            names = [m.name for m in book.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet]
     except Exception as exc:  # a package calamine does not understand: openpyxl explains it, or reads it
         logger.debug("calamine could not open {}: {!r}; reading with openpyxl", path, exc)
         if check_package(path) != XLSX:
@@ -92,7 +97,7 @@ def open_calamine(path: Path) -> tuple[list[str], Loader]:
                              "另存为“Excel 工作簿（*.xlsx）”，再用新文件运行。") from exc
         return open_openpyxl(path)
 
-    parsed: dict = {}  # title -> the sheet being parsed in the background (calamine lets go of the GIL)
+    parsed: dict = dict(ahead.sheets) if ahead else {}  # title -> the sheet being parsed in the background
 
     def load(title: str) -> RawSheet:
         sheet = parsed.pop(title).result() if title in parsed else book.get_sheet_by_name(title)
@@ -102,6 +107,9 @@ def open_calamine(path: Path) -> tuple[list[str], Loader]:
     def prefetch(titles: list[str]) -> None:
         """Parse these sheets, one after the other, in a thread: while this one scans the package for cell
         facts and converts the sheets parsed before."""
+        titles = [title for title in titles if title not in parsed]
+        if not titles:
+            return
         worker = ThreadPoolExecutor(1, thread_name_prefix="calamine")
         for title in titles:
             parsed[title] = worker.submit(book.get_sheet_by_name, title)
