@@ -78,3 +78,14 @@ def test_run_reads_the_workbook_ahead_of_the_imports(sample, tmp_path, monkeypat
     result = CliRunner().invoke(main, ["run", "-q", str(sample), "-o", str(tmp_path / "out")])
     assert result.exit_code in (0, 1), result.output
     assert started == [sample]
+
+
+def test_a_sheet_outside_the_contract_is_read_once_the_parsing_is_done(tmp_path):
+    sheets = standard_sheets()
+    sheets["备注"] = [["说明"], ["本表不是标准表"]]
+    path = standard_workbook(tmp_path / "台账.xlsx", **sheets)
+    ahead.read_ahead(path)
+    names, load = engines.open_engine(path, "calamine")
+    assert "备注" in names
+    assert [row[:1] for row in load("备注").rows] == [["说明"], ["本表不是标准表"]]
+    assert [row[0] for row in load("项目").rows] == ["项目编号", "P1", "P2"]

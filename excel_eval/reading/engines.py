@@ -7,7 +7,7 @@ same values (tests compare them on every workbook habit).
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -98,9 +98,18 @@ def open_calamine(path: Path) -> tuple[list[str], Loader]:
         return open_openpyxl(path)
 
     parsed: dict = dict(ahead.sheets) if ahead else {}  # title -> the sheet being parsed in the background
+    started = list(parsed.values())
+
+    def idle() -> None:
+        """Wait for the sheets being parsed: calamine allows no other call on the workbook meanwhile."""
+        wait(started)
 
     def load(title: str) -> RawSheet:
-        sheet = parsed.pop(title).result() if title in parsed else book.get_sheet_by_name(title)
+        if title in parsed:
+            sheet = parsed.pop(title).result()
+        else:
+            idle()
+            sheet = book.get_sheet_by_name(title)
         merged = [(c1 + 1, r1 + 1, c2 + 1, r2 + 1) for (r1, c1), (r2, c2) in (sheet.merged_cell_ranges or [])]
         return RawSheet(title, _calamine_rows(sheet), merged)
 
@@ -110,9 +119,11 @@ def open_calamine(path: Path) -> tuple[list[str], Loader]:
         titles = [title for title in titles if title not in parsed]
         if not titles:
             return
+        idle()
         worker = ThreadPoolExecutor(1, thread_name_prefix="calamine")
         for title in titles:
             parsed[title] = worker.submit(book.get_sheet_by_name, title)
+            started.append(parsed[title])
         worker.shutdown(wait=False)
 
     load.prefetch = prefetch
