@@ -15,7 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from .schema import INPUT_SHEETS, sheet_matches
+from .schema import contract_titles
 
 # Measured on a 2-core machine (benchmarks/): calamine reads fastest but holds a whole sheet in memory (about
 # 160 MiB for a 120 MB ledger part of 250,000 rows); the stream engine reads rows straight from the zip in
@@ -53,11 +53,12 @@ def sheet_xml_size(path: Path) -> int:
 
 def read_ahead(path: Path) -> None:
     """Start parsing the contract's sheets of the workbook at `path` in the background."""
+    suffix = Path(path).suffix.lower()
     try:
-        if Path(path).suffix.lower() not in _SUFFIXES:
+        if suffix not in _SUFFIXES:
             return
         identity = _identity(path)
-        if Path(path).suffix.lower() in (".xlsx", ".xlsm") and sheet_xml_size(path) > STREAM_FROM_BYTES:
+        if suffix in (".xlsx", ".xlsm") and sheet_xml_size(path) > STREAM_FROM_BYTES:
             return
         from python_calamine import CalamineWorkbook, SheetTypeEnum
 
@@ -65,7 +66,7 @@ def read_ahead(path: Path) -> None:
         names = [m.name for m in book.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet]
     except Exception:  # noqa: BLE001 - the reader explains what is wrong with the file
         return
-    titles = [t for t in (next((n for n in names if sheet_matches(s, n)), None) for s in INPUT_SHEETS) if t]
+    titles = [title for title in contract_titles(names).values() if title]  # as the reader will ask for them
     worker = ThreadPoolExecutor(1, thread_name_prefix="read-ahead")
     _ahead[identity] = Parsed(book, names, {title: worker.submit(book.get_sheet_by_name, title) for title in titles})
     worker.shutdown(wait=False)

@@ -153,3 +153,9 @@ def normalize_name(text: object) -> str:
 def sheet_matches(sheet: Sheet, title: str) -> bool:
     key = normalize_name(title)
     return key in (normalize_name(sheet.name), normalize_name(sheet.alias))
+
+
+def contract_titles(names: list[str]) -> dict[str, str | None]:
+    """The worksheet among `names` that holds each sheet of the contract (by its canonical name, in reading
+    order), None for a sheet the workbook lacks."""
+    return {sheet.name: next((t for t in names if sheet_matches(sheet, t)), None) for sheet in INPUT_SHEETS}

@@ -22,7 +22,7 @@ from docx.oxml.ns import nsmap, qn
 from jinja2 import TemplateError
 from lxml import etree
 
-from .docx_render import CompiledDocx, RenderedXmlInvalid
+from .docx_render import CompiledDocx, RenderedXmlInvalid, first_child
 from .files.atomic import write_atomically
 from .records import ProjectRecord
 from .render import Section, TemplateProblem, clean_text, indicator_rows, make_environment, tidy
@@ -212,15 +212,10 @@ TBL_PR, CELL_MARGINS = qn("w:tblPr"), qn("w:tblCellMar")
 BEFORE_MERGE = (TC_W, GRID_SPAN, qn("w:hMerge"))  # vMerge goes after these
 
 
-def _child(element, name: str):
-    """The first child `name` of `element`, or None (as element.find(name), without its path machinery)."""
-    return next(element.iterchildren(name), None)
-
-
 def _property(element, properties: str, name: str):
     """The child `name` of the element's properties child (w:tcPr, w:trPr, w:tblPr), or None."""
-    found = _child(element, properties)
-    return _child(found, name) if found is not None else None
+    found = first_child(element, properties)
+    return first_child(found, name) if found is not None else None
 
 
 def _span(tc) -> int:

@@ -80,7 +80,7 @@ def _layout(text: str, width: float) -> tuple[int, int]:
     """(the number of lines, the index of the first piece on the last line) of `text` set in `width` em by a
     greedy line breaker: a piece goes on the next line when the line has pieces and the piece would take it
     past `width`. Each line's running widths are added up in order, as a loop adding piece by piece would."""
-    return _breaks(text).at(width + 1e-9)[0]
+    return _breaks(text).at(width)[0]
 
 
 class _Breaks:
@@ -98,8 +98,9 @@ class _Breaks:
         self.lows: list[float] = []  # sorted lower ends of the ranges found
         self.found: list[tuple[float, tuple[int, int], bool | None]] = []  # (upper end, layout, lonely), by low
 
-    def at(self, limit: float) -> tuple[tuple[int, int], int]:
-        """The layout at `limit` (the width plus the breaker's tolerance) and its place in `found`."""
+    def at(self, width: float) -> tuple[tuple[int, int], int]:
+        """The layout at `width` and its place in `found`."""
+        limit = width + 1e-9  # the breaker's tolerance for widths added up in another order
         index = bisect.bisect_right(self.lows, limit) - 1
         if index >= 0 and limit < self.found[index][0]:
             return self.found[index][1], index
@@ -153,7 +154,7 @@ def lonely(text: str, width: float) -> bool:
 @functools.lru_cache(maxsize=8192)
 def _lonely(text: str, width: float) -> bool:
     breaks = _breaks(text)
-    (count, start), index = breaks.at(width + 1e-9)
+    (count, start), index = breaks.at(width)
     high, layout, alone = breaks.found[index]
     if alone is None:  # the same at every width of the layout's range
         last = "".join(chars for _, chars in _pieces(text)[start:])

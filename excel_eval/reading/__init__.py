@@ -22,7 +22,7 @@ from loguru import logger
 
 from ..problems import Problems
 from ..read_ahead import STREAM_FROM_BYTES, sheet_xml_size
-from ..schema import DISBURSEMENTS, INDICATORS, INPUT_SHEETS, PROJECTS, Sheet, sheet_matches
+from ..schema import DISBURSEMENTS, INDICATORS, INPUT_SHEETS, PROJECTS, Sheet, contract_titles
 from .engines import ENGINES, open_engine, open_workbook
 from .facts import CellFacts, cell_facts_stream
 from .foreign import foreign_facts
@@ -70,7 +70,7 @@ def read_workbook(path: str | Path, problems: Problems, engine: str = "auto") ->
     elif engine == "auto":
         engine = "stream" if sheet_xml_size(path) > STREAM_FROM_BYTES else "calamine"
     names, load = open_engine(path, engine)
-    titles = {sheet.name: next((t for t in names if sheet_matches(sheet, t)), None) for sheet in INPUT_SHEETS}
+    titles = contract_titles(names)
     found_titles = [t for t in titles.values() if t]
     load.prefetch(found_titles)  # only the sheets of the contract, in the order they are read
     if kind == XLSX:
