@@ -3,6 +3,7 @@ unchanged file, and reads exactly what it reads without it."""
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 from workbooks import standard_sheets, standard_workbook
@@ -89,3 +90,25 @@ def test_a_sheet_outside_the_contract_is_read_once_the_parsing_is_done(tmp_path)
     assert "备注" in names
     assert [row[:1] for row in load("备注").rows] == [["说明"], ["本表不是标准表"]]
     assert [row[0] for row in load("项目").rows] == ["项目编号", "P1", "P2"]
+
+
+CONVERTED = Path(__file__).parent / "fixtures" / "converted"
+LEDGERS = ("standard", "three_column", "yonyou", "kingdee", "nc_journal")
+
+
+@pytest.mark.parametrize("made", [*("converted/" + name for name in ("sample.xls", "sample.ods", "typed.xls",
+                                                                     "typed.ods", "sample.xls as .xlsx")),
+                                  *("ledger/" + name for name in LEDGERS)])
+def test_other_formats_and_ledger_exports_read_the_same_when_read_ahead(made, tmp_path):
+    import ledger_workbooks
+
+    kind, name = made.split("/")
+    if kind == "converted":
+        source = CONVERTED / name.split(" as ")[0]
+        path = shutil.copy(source, tmp_path / (source.stem + (".xlsx" if " as " in name else source.suffix)))
+    else:
+        path = ledger_workbooks.write_book(tmp_path / f"{name}.xlsx", getattr(ledger_workbooks, name))
+    expected = tables_and_problems(path)
+    ahead.read_ahead(path)
+    assert tables_and_problems(path) == expected
+    assert ahead.take(path) is None
