@@ -138,3 +138,23 @@ def test_help_and_new_start_without_the_report_machinery(tmp_path):
     run = loaded_by(tmp_path, "run", "-q")
     assert "openpyxl" not in run and "pandas" not in run and "numpy" not in run and "docxtpl" in run
     assert len(list((tmp_path / "output").glob("*/*_自评表.docx"))) == 4
+
+
+def test_the_program_ends_at_once_with_everything_said_and_written(tmp_path):
+    """As the program itself (`python -m excel_eval`, the `excel-eval` script), a run ends without Python's
+    tear-down; everything it printed to a pipe and logged is there, and the exit code is the run's."""
+    book = standard_workbook(tmp_path / "book.xlsx")
+    done = subprocess.run([sys.executable, "-m", "excel_eval", "run", str(book), "-o", str(tmp_path / "out")],
+                          cwd=tmp_path, capture_output=True, text=True, encoding="utf-8")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == f"已生成 2 份报告，保存在：{(tmp_path / 'out').resolve()}"
+    assert done.stdout.splitlines()[-1].startswith("“汇总”表已写入工作簿：")
+    assert "用时" in (tmp_path / "out" / "运行日志.log").read_text(encoding="utf-8").splitlines()[-1]
+
+    sheets = standard_sheets()
+    sheets["支出明细"][2][2] = "三千"
+    broken = write_workbook(tmp_path / "bad.xlsx", sheets)
+    checked = subprocess.run([sys.executable, "-m", "excel_eval", "check", str(broken)], cwd=tmp_path,
+                             capture_output=True, text=True, encoding="utf-8")
+    assert checked.returncode == 1
+    assert checked.stdout.splitlines()[-1].startswith("检查完成：1 个错误")
