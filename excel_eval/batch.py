@@ -22,6 +22,7 @@ from loguru import logger
 
 from .files.atomic import write_atomically
 from .files.errors import describe
+from .files.record import entry as record_entry
 from .records import ProjectRecord
 from .render import ReportRenderer, ReportTemplate, TemplateProblem
 
@@ -50,6 +51,7 @@ class RenderOutcome:
     error: str | None = None  # a Chinese message when the report could not be written
     code: str = ""
     fatal: bool = False  # the disk or folder failed (full, read-only, …): the other reports would fail too
+    entry: dict | None = None  # the written report's name, size and SHA-256 for the run's record (files.record)
 
 
 def default_workers(jobs: int) -> int:
@@ -139,7 +141,11 @@ def _render(renderer: ReportRenderer, job: RenderJob) -> RenderOutcome:
     except OSError as exc:
         return RenderOutcome(job.record.project_id, job.path, code="write-failed", error=describe(exc, job.path),
                              fatal=True)
-    return RenderOutcome(job.record.project_id, job.path)
+    try:
+        entry = record_entry(job.path)  # here, in the worker: the main process would read every report again
+    except OSError:
+        entry = None  # the record reads it again
+    return RenderOutcome(job.record.project_id, job.path, entry=entry)
 
 
 # ------------------------------------------------------------------------------------ spawned (Windows)

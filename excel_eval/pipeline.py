@@ -131,7 +131,8 @@ def _run(workbook: Path, outdir: Path, templates_dir, now: dt.datetime, combined
         logger.info("已在报告中改正 {} 处标点（工作簿未改动）。", fixes)
     jobs, names = plan_files(shown, workbook, outdir)
     _say_changed_names(jobs, result.problems)
-    written = _render(result, jobs, templates, now.date(), workers, progress)
+    entries: dict[Path, dict] = {}  # the record's entries of the reports, made as they were written
+    written = _render(result, jobs, templates, now.date(), workers, progress, entries)
     clock.lap("render")
     result.scores, result.scorecards = write_scorecards(
         shown, indicators, templates.get(SCORECARD_TEMPLATE),
@@ -150,7 +151,7 @@ def _run(workbook: Path, outdir: Path, templates_dir, now: dt.datetime, combined
         workbook, lambda target: summary_sheet(result.records, written, target, now, scores), outdir,
         now.strftime("%Y%m%d-%H%M%S"))
     clock.lap("summary")
-    _remove_stale_files(result, made + result.pdfs)
+    _remove_stale_files(result, made + result.pdfs, entries)
     if result.problems.items:
         result.problems_file = write_problems(result.problems, outdir)
     result.timings = clock.laps
@@ -220,7 +221,7 @@ def _say_changed_names(jobs: list[RenderJob], problems: Problems) -> None:
 
 
 def _render(result: RunResult, jobs: list[RenderJob], templates, run_date: dt.date, workers: int | None,
-            progress) -> dict[str, Path]:
+            progress, entries: dict[Path, dict]) -> dict[str, Path]:
     """Render every report; those that cannot be written are problems (the run goes on), except when the
     disk or folder fails as a whole: then the run stops with that sentence."""
     written: dict[str, Path] = {}
@@ -240,17 +241,19 @@ def _render(result: RunResult, jobs: list[RenderJob], templates, run_date: dt.da
         else:
             written[outcome.project_id] = outcome.path
             result.reports.append(outcome.path)
+            if outcome.entry:
+                entries[outcome.path] = outcome.entry
     return written
 
 
-def _remove_stale_files(result: RunResult, made: list[Path]) -> None:
+def _remove_stale_files(result: RunResult, made: list[Path], entries: dict[Path, dict]) -> None:
     """After the backup exists: remove what an earlier run wrote that this one did not, then record this run."""
     outdir = result.outdir
     cleanup = remove_stale(outdir, result.workbook, made, folds_case(outdir, LOCK_NAME))
     result.removed = cleanup.removed
     for note in cleanup.kept:
         result.problems.warning("stale-file-kept", note)
-    save_record(outdir, result.workbook, made)
+    save_record(outdir, result.workbook, made, entries)
 
 
 def combined_filename(workbook: Path, budget: tuple[int, int | None] | None = None) -> str:

@@ -147,6 +147,21 @@ def test_a_record_listing_the_workbook_with_its_hash_deletes_nothing(tmp_path):
     assert book.exists() and result.removed == []
 
 
+def test_the_record_lists_every_file_as_it_is_on_disk(tmp_path):
+    """The reports' entries are made in the workers that write them, the others' afterwards: each entry is the
+    file's name, size and SHA-256 as the disk holds it at the end of the run."""
+    import hashlib
+
+    book = standard_workbook(tmp_path / "账.xlsx")
+    out = tmp_path / "out"
+    result = run(book, out, now=NOW, workers=2, combined=True)
+    record = json.loads((out / RECORD_NAME).read_text(encoding="utf-8"))
+    expected = [{"name": p.name, "size": len(p.read_bytes()), "sha256": hashlib.sha256(p.read_bytes()).hexdigest()}
+                for p in result.reports + [result.combined]]
+    assert sorted(record["files"], key=lambda f: f["name"]) == sorted(expected, key=lambda f: f["name"])
+    assert len(record["files"]) == 3
+
+
 def test_a_stale_report_the_user_changed_is_kept_and_named(tmp_path):
     book = standard_workbook(tmp_path / "账.xlsx")
     out = tmp_path / "out"

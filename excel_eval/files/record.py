@@ -69,10 +69,13 @@ def load(outdir: Path, workbook: Path) -> list[dict]:
         files, list) else []
 
 
-def save(outdir: Path, workbook: Path, written: list[Path]) -> None:
+def save(outdir: Path, workbook: Path, written: list[Path], entries: dict[Path, dict] | None = None) -> None:
+    """Record the files `written`; `entries` are those already made (`entry`) as the files were written."""
     from .atomic import write_bytes_atomically
 
-    data = {"version": 1, "workbook": workbook.name, "files": [entry(p) for p in written if p.exists()]}
+    entries = entries or {}
+    files = [entries.get(p) or entry(p) for p in written if p.exists()]
+    data = {"version": 1, "workbook": workbook.name, "files": files}
     write_bytes_atomically(outdir / RECORD_NAME, json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"))
     (outdir / LEGACY_MANIFEST).unlink(missing_ok=True)
 
