@@ -15,7 +15,7 @@ template edited in Word keeps this behaviour as long as it uses the styles 落�
 from __future__ import annotations
 
 import functools
-
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -111,12 +111,139 @@ def fit(body, style: SignOffStyle) -> None:
         date = paragraphs[index + 1] if index + 1 < len(paragraphs) else None
         if date is None or _style_of(date) != DATE_STYLE:
             continue
+        _fit_one(paragraphs[index - 1] if index else None, name, date, style)
+
+
+def _fit_one(before, name, date, style: SignOffStyle | None) -> None:
+    """One 落款: the name paragraph, its date paragraph and the paragraph before them (None at the start); a
+    name of None keeps only the paragraph before with it."""
+    if name is not None:
         name_width, date_width = style.width(_text(name)), style.width(_text(date))
         date_indent = max(style.date_indent, (name_width - date_width + 1) // 2)
         _set_right_indent(date, date_indent)
         _set_right_indent(name, date_indent + (date_width - name_width) // 2)
-        if index and _text(paragraphs[index - 1]).strip():
-            _keep_next(paragraphs[index - 1])
+    if before is not None and _text(before).strip():
+        _keep_next(before)
+
+
+# The 落款 of a rendered body found in its text, as python-docx serializes a paragraph: <w:p …><w:pPr> then the
+# style first. A paragraph starts with "<w:p>" or "<w:p " (not "<w:pPr", "<w:pStyle").
+_NAME_MARK = f'<w:pPr><w:pStyle w:val="{NAME_STYLE}"/>'
+_DATE_MARK = f'<w:pPr><w:pStyle w:val="{DATE_STYLE}"/>'
+_P_START = re.compile(r"<w:p[ >]")
+_P_TAG = re.compile(r"<w:p(?: [^<>]*)?>")
+_P_END = "</w:p>"
+_SEPARATOR = "<!--excel-eval-signoff-->"
+
+
+def fit_text(body: str, style: SignOffStyle) -> str | None:
+    """`fit` on the text of a rendered w:body (its start tag declaring the namespaces), parsing only the
+    paragraphs it changes: the same result as `fit` on the parsed body, or None when the body is not plainly
+    enough laid out to find those paragraphs in its text (a 落款 style written in another form or place, a
+    落款 inside another paragraph, comments); the caller then fits the parsed body."""
+    if not body.startswith("<w:body") or "<!--" in body or "<![CDATA[" in body or not _marks_plain(body):
+        return None
+    blocks: list[tuple] = []  # (before or None, name, date) of each 落款, as spans of the body
+    at = body.find(_NAME_MARK)
+    while at >= 0:
+        name = _paragraph_at(body, at)
+        if name is None:
+            return None
+        following = _P_START.search(body, name[1])
+        tag = _P_TAG.match(body, following.start()) if following else None
+        if following and not tag:
+            return None
+        if tag and body.startswith(_DATE_MARK, tag.end()):
+            date, before = _paragraph_at(body, tag.end()), _previous_paragraph(body, name[0])
+            if date is None or before is False:
+                return None
+            blocks.append((before, name, date))
+        at = body.find(_NAME_MARK, name[1])
+    if not blocks:
+        return body
+    start_tag = body[:body.index(">") + 1]
+    spans = [span for block in blocks for span in block if span is not None]
+    if len(set(spans)) == len(spans):  # each paragraph in one 落款: fitted apart (the same text, once a run)
+        pieces = []
+        for before, name, date in blocks:
+            if before is not None:
+                pieces.append(_kept(body[before[0]:before[1]], start_tag))
+            pieces += _fitted_pair(body[name[0]:name[1]], body[date[0]:date[1]], start_tag, style)
+    else:  # a date that is the paragraph before the next 落款: all at once
+        spans = sorted(set(spans))
+        wrapper = _parse_paragraphs(start_tag, [body[a:b] for a, b in spans])
+        fit(wrapper, style)
+        pieces = _paragraphs_text(wrapper)
+    out, last = [], 0
+    for (a, b), piece in zip(spans, pieces, strict=True):
+        out += [body[last:a], piece]
+        last = b
+    out.append(body[last:])
+    return "".join(out)
+
+
+@functools.lru_cache(maxsize=64)
+def _fitted_pair(name: str, date: str, start_tag: str, style: SignOffStyle) -> tuple[str, str]:
+    """A 落款's name and date paragraphs (XML text) with their indents."""
+    wrapper = _parse_paragraphs(start_tag, [name, date])
+    _fit_one(None, *wrapper.iter(_w("p")), style)
+    return tuple(_paragraphs_text(wrapper))
+
+
+@functools.lru_cache(maxsize=64)
+def _kept(before: str, start_tag: str) -> str:
+    """The paragraph before a 落款 (XML text), kept with it when it has text."""
+    wrapper = _parse_paragraphs(start_tag, [before])
+    _fit_one(next(wrapper.iter(_w("p"))), None, None, None)
+    return _paragraphs_text(wrapper)[0]
+
+
+def _parse_paragraphs(start_tag: str, paragraphs: list[str]):
+    """Paragraphs of a body (XML text) parsed as the children of a body element with the body's start tag."""
+    return etree.fromstring(f"{start_tag}{_SEPARATOR.join(paragraphs)}</w:body>".encode("utf-8"))
+
+
+def _paragraphs_text(wrapper) -> list[str]:
+    fitted = etree.tostring(wrapper, encoding="unicode")
+    return fitted[fitted.index(">") + 1:-len("</w:body>")].split(_SEPARATOR)
+
+
+def _marks_plain(body: str) -> bool:
+    """Every 落款 and 落款日期 style of the body is written as python-docx writes it, first in its paragraph."""
+    for style, mark in ((NAME_STYLE, _NAME_MARK), (DATE_STYLE, _DATE_MARK)):
+        if body.count(f'"{style}"') + body.count(f"'{style}'") != body.count(mark):
+            return False
+        at = body.find(mark)
+        while at >= 0:
+            if _paragraph_at(body, at) is None:
+                return False
+            at = body.find(mark, at + 1)
+    return True
+
+
+def _paragraph_at(body: str, mark: int) -> tuple[int, int] | None:
+    """The span of the paragraph whose <w:pPr> starts at `mark`, when it holds no other paragraph."""
+    start = body.rfind("<w:p", 0, mark)
+    if start < 0 or not _P_TAG.fullmatch(body, start, mark):
+        return None
+    end = body.find(_P_END, mark)
+    if end < 0 or _P_START.search(body, mark, end):
+        return None
+    return start, end + len(_P_END)
+
+
+def _previous_paragraph(body: str, start: int) -> tuple[int, int] | None | bool:
+    """The span of the paragraph before the one starting at `start` in document order (None when there is
+    none; the last one to start before it, so it holds no other), or False when it holds that one."""
+    found = body.rfind("<w:p", 0, start)
+    while found >= 0 and body[found + 4:found + 5] not in (" ", ">"):  # not <w:pPr>, <w:pStyle …
+        found = body.rfind("<w:p", 0, found)
+    if found < 0:
+        return None
+    end = body.find(_P_END, found)
+    if end < 0 or end > start:  # it holds the paragraph at `start`
+        return False
+    return found, end + len(_P_END)
 
 
 def fit_document_xml(xml: str, style: SignOffStyle | None) -> str:

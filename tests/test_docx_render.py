@@ -342,3 +342,41 @@ def test_a_render_that_breaks_the_document_structure_is_an_error(tmp_path):
                      + para("{% endif %}"))
     with pytest.raises(RenderedXmlInvalid):
         CompiledDocx(broken.to_bytes(), make_environment()).write(VALUES, tmp_path / "o.docx")
+
+
+def test_the_well_formedness_check_refuses_what_the_tree_parser_refuses():
+    """The check without a tree (check_well_formed) and lxml's tree parser agree on the standard report's
+    body cut at random places, and on a prefix that is not declared (which a parser with a target only logs)."""
+    import random
+
+    from lxml import etree
+
+    from excel_eval.docx_render import check_well_formed
+
+    template = TEMPLATES["标准报告"]
+    compiled = CompiledDocx(template.path, make_environment())
+    body = compiled.render_parts(context(record(), template))["word/document.xml"]
+    check_well_formed(body, "word/document.xml")
+    rng = random.Random(7)
+    refused = 0
+    for _ in range(400):
+        a = rng.randrange(len(body))
+        cut = body[:a] + body[a + rng.randint(1, 40):]
+        try:
+            etree.fromstring(cut)
+            tree_ok = True
+        except etree.XMLSyntaxError:
+            tree_ok = False
+        try:
+            check_well_formed(cut, "word/document.xml")
+            check_ok = True
+        except RenderedXmlInvalid:
+            check_ok = False
+        assert tree_ok == check_ok, cut[max(0, a - 80):a + 80]
+        refused += not check_ok
+    assert refused > 200
+    undeclared = b'<w:body xmlns:w="u"><w:p><x:r/></w:p></w:body>'
+    with pytest.raises(etree.XMLSyntaxError):
+        etree.fromstring(undeclared)
+    with pytest.raises(RenderedXmlInvalid, match="x"):
+        check_well_formed(undeclared, "word/document.xml")
