@@ -408,3 +408,21 @@ def test_an_xls_workbook_is_never_changed(sample_run, tmp_path):
     assert xls.read_bytes()[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" and len(xls.read_bytes()) == 512
     assert result.target == tmp_path / "旧账_汇总.xlsx" and "Excel 97-2003（.xls）" in result.reason
     assert openpyxl.load_workbook(result.target).sheetnames == ["汇总"]
+
+
+def test_report_links_are_the_relative_paths_to_each_report(tmp_path):
+    """The links of one run (the folder's link made once) are the report's path relative to the workbook's
+    folder, percent-encoded where a URI reference needs it: beside it, below it, beside its folder."""
+    from excel_eval.writeback.summary import _linker
+
+    book = tmp_path / "单位" / "账.xlsx"
+    cases = {
+        book.parent / "P1 #2_经费%.docx": "P1%20%232_经费%25.docx",
+        book.parent / "output" / "账 2021" / "P1_经费.docx": "output/账%202021/P1_经费.docx",
+        tmp_path / "报告" / "P1_经费.docx": "../报告/P1_经费.docx",
+        tmp_path / "P1_a:b.docx": "../P1_a%3Ab.docx",
+    }
+    link = _linker(book)
+    for report, expected in cases.items():
+        assert link(report) == expected
+        assert link(report) == expected  # the folder's link, remembered

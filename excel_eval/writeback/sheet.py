@@ -89,14 +89,14 @@ def _sheet_data(spec: SheetSpec, ctx: SheetContext) -> tuple[list[str], list[tup
             raise ValueError(f"row {r_idx} has too many columns")
         parts = []
         for c_idx, item in enumerate(row, start=1):
-            cell = item if isinstance(item, Cell) else Cell(item)
+            value, style, link = (item.value, item.style, item.hyperlink) if isinstance(item, Cell) else (item, None, None)
             ref = f"{col_letter(c_idx)}{r_idx}"
-            xml = cell_xml(cell, ref, ctx)
+            xml = cell_xml(value, style, link, ref, ctx)
             if xml is None:
                 continue
             parts.append(xml)
-            if cell.hyperlink:
-                hyperlinks.append((ref, cell.hyperlink))
+            if link:
+                hyperlinks.append((ref, link))
             max_row, max_col = max(max_row, r_idx), max(max_col, c_idx)
         ht = _row_height(spec.row_heights.get(r_idx))
         if parts or ht:
@@ -113,12 +113,12 @@ def _row_height(height) -> str:
     return f' ht="{height:g}" customHeight="1"'
 
 
-def cell_xml(cell: Cell, ref: str, ctx: SheetContext) -> str | None:
-    """One <c> element, or None for an empty cell without format or link."""
-    value = None if is_missing(cell.value) else cell.value
-    t, v, inline, st = _typed(value, cell.style, ctx)
+def cell_xml(value, style: Style | None, link: str | None, ref: str, ctx: SheetContext) -> str | None:
+    """One <c> element (a Cell's value, style and link), or None for an empty cell without format or link."""
+    value = None if is_missing(value) else value
+    t, v, inline, st = _typed(value, style, ctx)
     s = ctx.styles.xf(st)
-    if value is None and s == 0 and not cell.hyperlink:
+    if value is None and s == 0 and not link:
         return None
     attrs = f' r="{ref}"' + (f' s="{s}"' if s else "")
     if inline is not None:
@@ -133,6 +133,16 @@ def _typed(value, st: Style | None, ctx: SheetContext) -> tuple[str | None, str 
     """(cell type, <v> text, inline text, style) for a value; dates get a default number format."""
     if value is None:
         return None, None, None, st
+    kind = type(value)  # the common cases first, by exact type
+    if kind is str:
+        return None, None, value, st
+    if kind is int:
+        return None, str(value), None, st
+    if kind is float:
+        try:
+            return None, num_str(value), None, st
+        except OverflowError:
+            return "e", "#NUM!", None, st
     if isinstance(value, bool) or getattr(getattr(value, "dtype", None), "kind", "") == "b":
         return "b", "1" if value else "0", None, st
     if isinstance(value, (dt.date, dt.datetime)):

@@ -11,6 +11,8 @@ from xml.etree.ElementTree import Element
 from .spec import Style, XlsxPackageError
 from .xmltext import Doc, TEl, esc_attr, local, norm_color
 
+_PLAIN = Style()
+
 BUILTIN_NUMFMTS = {
     "General": 0, "0": 1, "0.00": 2, "#,##0": 3, "#,##0.00": 4, "0%": 9, "0.00%": 10, "0.00E+00": 11,
     "# ?/?": 12, "# ??/??": 13, "@": 49,
@@ -143,11 +145,12 @@ class Styles:
         return self._intern("dxfs", E("dxf", {}, *kids))
 
     def xf(self, st: Style | None) -> int:
-        if st is None or st == Style():
+        if st is None:
             return 0
-        if st not in self.cache:
-            self.cache[st] = self._intern("cellXfs", self._xf_el(st))
-        return self.cache[st]
+        index = self.cache.get(st)  # looked up once: a Style hashes all its fields (12,000 cells in a 汇总)
+        if index is None:
+            index = self.cache[st] = 0 if st == _PLAIN else self._intern("cellXfs", self._xf_el(st))
+        return index
 
     def _xf_el(self, st: Style) -> Element:
         if st.horizontal is not None and st.horizontal not in HORIZONTAL:

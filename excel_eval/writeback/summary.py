@@ -206,14 +206,19 @@ def _relative_link(report: Path, folder: Path) -> str:
 
 
 def _linker(workbook: Path) -> Callable[[Path], str]:
-    """link_target for the reports of one run: the workbook's folder and each report's folder resolved once
-    (the reports are the files the run has just written, not links)."""
+    """link_target for the reports of one run: the link to each report's folder made once, the report's name
+    added to it (the reports are the files the run has just written, not links, with plain file names)."""
     base = workbook.resolve().parent
-    folders: dict[Path, Path] = {}
+    folders: dict[Path, str | None] = {}  # a report folder -> the link to it ("" for the workbook's), or None
 
     def link(report: Path) -> str:
         if report.parent not in folders:
-            folders[report.parent] = report.parent.resolve()
-        return _relative_link(folders[report.parent] / report.name, base)
+            try:
+                relative = os.path.relpath(report.parent.resolve(), base).replace(os.sep, "/")
+                folders[report.parent] = "" if relative == "." else uri_reference(relative) + "/"
+            except ValueError:  # another drive on Windows
+                folders[report.parent] = None
+        folder = folders[report.parent]
+        return report.resolve().as_uri() if folder is None else folder + uri_reference(report.name)
 
     return link
