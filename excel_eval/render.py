@@ -321,18 +321,27 @@ def sections_for(record: ProjectRecord, template: ReportTemplate, values: dict) 
         if record.sections.get(key):
             result[key] = Section(clean_text(p) for p in record.sections[key])
         elif key in template.defaults:
-            # Defaults are template text: they may use variables such as {{ 单位简称 }}. They are escaped
-            # later, when placed in the document, so they render here without escaping.
-            text = _compiled_default(template.defaults[key]).render(values)
-            result[key] = Section(p.strip() for p in text.split("\n") if p.strip())
+            result[key] = Section(_default_paragraphs(template.defaults[key], values))
         else:
             result[key] = Section()
     return result
 
 
+def _default_paragraphs(text: str, values: dict) -> list[str]:
+    """A section's default text as paragraphs. Defaults are template text: they may use variables such as
+    {{ 单位简称 }}. They are escaped later, when placed in the document, so they render here without escaping."""
+    compiled = _compiled_default(text)
+    rendered = compiled.render(values) if compiled is not None else text.replace("\r\n", "\n").replace("\r", "\n")
+    return [p.strip() for p in rendered.split("\n") if p.strip()]
+
+
 @functools.lru_cache(maxsize=256)
 def _compiled_default(text: str):
-    return _DEFAULTS_ENV.from_string(text)
+    """The default text compiled, or None for a text without tags (it renders as itself)."""
+    return _DEFAULTS_ENV.from_string(text) if _TAG_START.search(text) else None
+
+
+_TAG_START = re.compile(r"\{[{%#]")
 
 
 _PIECE_TAG = re.compile(r"\{\{\s*句子\.(\w+)\s*\}\}")

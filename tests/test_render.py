@@ -205,3 +205,13 @@ def test_the_detailed_template_renders_the_sample(tmp_path):
         text = "\n".join(p.text for p in document.paragraphs)
         assert "{{" not in text and "{%" not in text
         assert len(document.tables) == 2 and text.rstrip().endswith("攀枝花市仁和区信访局\n2022年5月10日")
+
+
+def test_a_default_text_without_tags_reads_as_jinja_would_render_it():
+    """Defaults without tags are not rendered (they are their own text): the paragraphs are those Jinja gives."""
+    from excel_eval.render import _DEFAULTS_ENV, _default_paragraphs
+
+    for text in ["评价申报内容与实际相符。", " 一段。\n\n二段。 \n", "甲\r\n乙\r丙", "花括号 { 与 } 单独出现", "%} #} }}"]:
+        rendered = _DEFAULTS_ENV.from_string(text).render({})
+        assert _default_paragraphs(text, {}) == [p.strip() for p in rendered.split("\n") if p.strip()], text
+    assert _default_paragraphs("{{ 单位简称 }}的制度。", {"单位简称": "某局"}) == ["某局的制度。"]
