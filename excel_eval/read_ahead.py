@@ -51,6 +51,17 @@ def sheet_xml_size(path: Path) -> int:
         return sum(i.file_size for i in zf.infolist() if i.filename.lower().startswith("xl/worksheets/"))
 
 
+def _small_enough(path: Path) -> bool:
+    """Whether an .xlsx package is read ahead: its worksheets below STREAM_FROM_BYTES and all its parts below
+    twice that, by the sizes its zip declares. Anything larger (a "zip bomb" among it) waits for the reader's
+    checks (reading.package); calamine itself refuses a part that inflates beyond its declared size and expands
+    no DTD entities (tests/test_bounded_reading.py)."""
+    with zipfile.ZipFile(path) as zf:
+        infos = zf.infolist()
+    sheets = sum(i.file_size for i in infos if i.filename.lower().startswith("xl/worksheets/"))
+    return sheets <= STREAM_FROM_BYTES and sum(i.file_size for i in infos) <= 2 * STREAM_FROM_BYTES
+
+
 def read_ahead(path: Path) -> None:
     """Start parsing the contract's sheets of the workbook at `path` in the background."""
     suffix = Path(path).suffix.lower()
@@ -58,7 +69,7 @@ def read_ahead(path: Path) -> None:
         if suffix not in _SUFFIXES:
             return
         identity = _identity(path)
-        if suffix in (".xlsx", ".xlsm") and sheet_xml_size(path) > STREAM_FROM_BYTES:
+        if suffix in (".xlsx", ".xlsm") and not _small_enough(path):
             return
         from python_calamine import CalamineWorkbook, SheetTypeEnum
 

@@ -114,3 +114,35 @@ def test_a_cell_longer_than_excel_allows_is_an_error_at_its_cell(tmp_path):
 
 def test_a_cell_of_exactly_32767_characters_is_fine(tmp_path):
     assert "text-too-long" not in check(big_cell_workbook(tmp_path, 32_767)).problems.codes()
+
+
+def test_what_the_read_ahead_leaves_to_calamine_calamine_refuses_itself(tmp_path):
+    """`run` has python-calamine parse the workbook before the reader's checks: a package whose parts declare
+    more than the read-ahead's limit is not read ahead, and calamine itself refuses a part that inflates beyond
+    its declared size and expands no DTD entity (a calamine upgrade that changed this would fail here)."""
+    import python_calamine
+
+    from excel_eval import read_ahead
+    from test_bad_input import plant_bomb, xlsxwriter_workbook
+
+    book = write_workbook(tmp_path / "账.xlsx", standard_sheets())
+    declared = with_member(book, tmp_path / "大.xlsx", "xl/sharedStrings2.xml", zeros(1),
+                           declared=2 * read_ahead.STREAM_FROM_BYTES)
+    read_ahead.read_ahead(declared)
+    assert read_ahead.take(declared) is None
+
+    liar = tmp_path / "谎报.xlsx"
+    with zipfile.ZipFile(book) as zin, zipfile.ZipFile(liar, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"</sheetData>", b"<row/>" * 200_000 + b"</sheetData>")
+            zout.writestr(info, data)
+    _lie_about_size(liar, "xl/worksheets/sheet1.xml", 5000)
+    book_ = python_calamine.CalamineWorkbook.from_path(str(liar))
+    with pytest.raises(Exception, match="larger than its declared"):
+        book_.get_sheet_by_name(book_.sheet_names[0])
+
+    bombed = plant_bomb(xlsxwriter_workbook(tmp_path / "x.xlsx", standard_sheets()), "xl/sharedStrings.xml")
+    with pytest.raises(Exception, match="entity"):
+        python_calamine.CalamineWorkbook.from_path(str(bombed))
