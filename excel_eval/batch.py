@@ -12,6 +12,7 @@ import datetime as dt
 import gc
 import multiprocessing
 import os
+import pickle
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -102,6 +103,47 @@ def map_in_order(function: Callable[[T], R], items: Sequence[T], workers: int = 
     finally:
         gc.unfreeze()
         _shared = None
+
+
+def alongside(work: Callable[[], T], meanwhile: Callable[[], R]) -> tuple[T, R]:
+    """(work(), meanwhile()), with work() in a forked process while meanwhile() runs in this one. work's
+    result comes back pickled, or its exception is raised here once meanwhile() is done. Where processes cannot
+    fork (Windows), or the fork or the child fails, both run here, work first."""
+    if START_METHOD != "fork":
+        return work(), meanwhile()
+    try:
+        reading, writing = os.pipe()
+        child = os.fork()
+    except OSError as exc:
+        logger.debug("未能启动子进程，在本进程中检查：{!r}", exc)
+        return work(), meanwhile()
+    if child == 0:  # the child: work, its result into the pipe, and gone without any of the parent's clean-up
+        status = 1
+        try:
+            os.close(reading)
+            try:
+                payload = pickle.dumps((True, work()))
+            except BaseException as exc:  # noqa: BLE001 - raised again in the parent
+                payload = pickle.dumps((False, exc))
+            with os.fdopen(writing, "wb") as pipe:
+                pipe.write(payload)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(writing)
+    try:
+        mine = meanwhile()
+    finally:
+        with os.fdopen(reading, "rb") as pipe:
+            payload = pipe.read()
+        os.waitpid(child, 0)
+    if not payload:  # the child died (killed, out of memory): the work is done here after all
+        logger.debug("子进程未返回结果，在本进程中检查")
+        return work(), mine
+    done, value = pickle.loads(payload)
+    if not done:
+        raise value
+    return value, mine
 
 
 def _in_this_process(function: Callable[[T], R], items: Sequence[T], progress) -> Iterator[R]:

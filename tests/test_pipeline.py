@@ -146,11 +146,67 @@ def test_a_run_leaves_no_reference_cycles_and_the_collector_as_it_was(tmp_path, 
 
     book = shutil.copy(sample_workbook(), tmp_path / "账.xlsx")
     collecting = []
-    checking = pipeline.check
-    monkeypatch.setattr(pipeline, "check", lambda *a: collecting.append(gc.isenabled()) or checking(*a))
+    reading = pipeline._read
+    monkeypatch.setattr(pipeline, "_read", lambda *a: collecting.append(gc.isenabled()) or reading(*a))
     gc.collect()
     result = run(book, tmp_path / "out", now=NOW, combined=True, workers=1)
     assert collecting == [False]
     assert result.scorecards and result.combined  # the 自评表 and the combined document were written too
     assert gc.isenabled()
     assert gc.collect() == 0
+
+
+def _problem_list(problems):
+    return [(p.code, p.severity, p.location, p.value, p.message) for p in problems]
+
+
+@pytest.mark.parametrize("case", ["clean", "warnings", "errors"])
+def test_checks_in_a_forked_process_find_what_they_find_in_this_one(tmp_path, monkeypatch, case):
+    """A large ledger's checks run in a forked process while this one makes the records
+    (pipeline.CHECK_ALONGSIDE_FROM, here from the first payment): the same problems in the same order, the
+    same reports, and errors still stop the run before anything is written."""
+    from excel_eval import pipeline
+
+    sheets = standard_sheets()
+    if case in ("warnings", "errors"):
+        sheets["支出明细"][1][1] = dt.date(2019, 3, 1)  # outside the budget year: a warning
+        sheets["文字说明"][1][2] = "半角,标点夹在汉字之间"  # a punctuation warning
+    if case == "errors":
+        sheets["支出明细"][2][2] = "三千"  # an unreadable amount
+        sheets["预算"].append(["P9", "区本级资金", 1, 1, 1, 1, None])  # a project that is not in 项目
+    outcomes = []
+    for alongside_from in (10**9, 0):
+        monkeypatch.setattr(pipeline, "CHECK_ALONGSIDE_FROM", alongside_from)
+        book = write_workbook(tmp_path / f"账{alongside_from}.xlsx", sheets)
+        out = tmp_path / f"out{alongside_from}"
+        try:
+            result = run(book, out, now=NOW, workers=1)
+        except WorkbookError as exc:
+            outcomes.append(("stopped", _problem_list(exc.problems), sorted(p.name for p in out.glob("*.docx"))))
+            continue
+        texts = [[p.text for p in docx.Document(str(r)).paragraphs] for r in result.reports]
+        outcomes.append(("written", _problem_list(result.problems), texts))
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][0] == ("stopped" if case == "errors" else "written")
+    assert bool(outcomes[0][1]) == (case != "clean")
+    codes = [p[0] for p in outcomes[0][1]]
+    if case == "errors":  # the reader's error, then those of the checks, then their warnings
+        assert codes == ["amount-invalid", "project-unknown", "date-outside-year", "punctuation-half-width",
+                         "punctuation-final-mark"] and outcomes[0][2] == []
+    if case == "warnings":
+        assert codes == ["date-outside-year", "punctuation-half-width", "punctuation-final-mark"]
+
+
+def test_work_alongside_comes_back_or_is_done_here():
+    """batch.alongside: the forked work's result or exception comes back; if the child dies without a word,
+    the work is done in this process."""
+    import os
+
+    from excel_eval import batch
+
+    assert batch.alongside(lambda: os.getpid(), lambda: os.getpid()) != (os.getpid(), os.getpid())
+    assert batch.alongside(lambda: [1, "二"], lambda: 3) == ([1, "二"], 3)
+    with pytest.raises(ZeroDivisionError):
+        batch.alongside(lambda: 1 / 0, lambda: None)
+    here = os.getpid()
+    assert batch.alongside(lambda: os.getpid() if os.getpid() == here else os._exit(9), lambda: 0) == (here, 0)
