@@ -380,3 +380,34 @@ def test_the_well_formedness_check_refuses_what_the_tree_parser_refuses():
         etree.fromstring(undeclared)
     with pytest.raises(RenderedXmlInvalid, match="x"):
         check_well_formed(undeclared, "word/document.xml")
+
+
+def test_compiled_templates_are_kept_between_runs_and_a_bad_cache_is_left_aside(tmp_path, monkeypatch):
+    """The Jinja bytecode of a template's parts is cached (docx_render.compiled_template): a second compile
+    in a new process loads it instead of compiling, and renders the same; a damaged entry or a cache folder
+    that cannot be written only means compiling again."""
+    from excel_eval import docx_render
+
+    template = TEMPLATES["标准报告"]
+    values = context(record(), template)
+    monkeypatch.setattr(docx_render, "BYTECODE_FOLDER", str(tmp_path / "cache"))
+    (tmp_path / "cache").mkdir()
+
+    def compile_counting():
+        monkeypatch.setattr(docx_render, "_bytecode", None)  # as in a new process
+        env = make_environment()
+        compiled = []
+        real = env.compile
+        monkeypatch.setattr(env, "compile", lambda *a, **k: compiled.append(1) or real(*a, **k))
+        out = CompiledDocx(template.path, env).write(values, tmp_path / f"r{len(list(tmp_path.iterdir()))}.docx")
+        return len(compiled), canonical_parts(out.read_bytes())
+
+    first, parts = compile_counting()
+    entries = list((tmp_path / "cache").iterdir())
+    assert first == 1 and len(entries) == 1  # the body; the footers have no tags
+    assert compile_counting() == (0, parts)
+    entries[0].write_bytes(b"not bytecode at all")
+    assert compile_counting() == (1, parts)
+    monkeypatch.setattr(docx_render, "BYTECODE_FOLDER", str(tmp_path / "cache" / "missing"))  # cannot be written
+    assert compile_counting() == (1, parts)
+    assert compile_counting() == (1, parts)
