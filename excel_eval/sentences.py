@@ -44,6 +44,7 @@ Pieces (`pieces(record)`):
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from decimal import Decimal
@@ -129,6 +130,7 @@ def _is_place(text: str, start: int, at: int, suffix: str) -> bool:
             and after not in _NOT_AFTER.get(suffix, set()))
 
 
+@functools.lru_cache(maxsize=256)  # a workbook's projects share a few unit names
 def region(unit_name: str | None) -> str:
     """全区/全县/全市/全州/全省/全镇/全乡/全街道 from the unit's name (its most specific level), or ""."""
     text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", unit_name or ""))
