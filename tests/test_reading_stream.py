@@ -480,3 +480,20 @@ def test_dates_formats_and_merged_ranges_are_decoded_as_openpyxl_decodes_them():
     with zipfile.ZipFile(package) as zf:
         assert xlsx_stream._merged_cells(zf, "s.xml") == [range_boundaries(r.upper()) for r in
                                                            ("A1:B2", "c3:D10", "AA100:XFD1048576", "E5")]
+
+
+@pytest.mark.parametrize("xml, formula, error", [
+    (b'<c r="A1"><f>SUM(B1:B2)</f><v>3</v></c>', True, False),
+    (b'<c r="A1"><f t="shared" si="0"/></c>', True, False),
+    (b'<x:c r="A1"><x:f>1+1</x:f></x:c>', True, False),
+    (b'<c r="A1"><f\n>1</f></c>', True, False),
+    (b'<c r="A1" t="e"><v>#REF!</v></c>', False, True),
+    (b"<c r='A1' t='e'><v>#N/A</v></c>", False, True),
+    (b'<c r="A1" t="inlineStr"><is><t>font of <fish> t=e</t></is></c><font/><fill/>', False, False),
+    (b'<c r="A1" s="1" t="s"><v>0</v></c>', False, False),
+])
+def test_the_quick_searches_for_formulas_and_errors(xml, formula, error):
+    """The searches that rule a piece of sheet XML out before the scans find every formula and error cell."""
+    from excel_eval.reading.facts import _has_error, _has_formula
+
+    assert (_has_formula(xml), _has_error(xml)) == (formula, error)
