@@ -106,9 +106,9 @@ def map_in_order(function: Callable[[T], R], items: Sequence[T], workers: int = 
 
 
 def alongside(work: Callable[[], T], meanwhile: Callable[[], R]) -> tuple[T, R]:
-    """(work(), meanwhile()), with work() in a forked process while meanwhile() runs in this one. work's
-    result comes back pickled, or its exception is raised here once meanwhile() is done. Where processes cannot
-    fork (Windows), or the fork or the child fails, both run here, work first."""
+    """(work(), meanwhile()), with work() in a forked process while meanwhile() runs in this one, as if work()
+    ran first: its result comes back pickled, and its exception is raised before meanwhile's. Where processes
+    cannot fork (Windows), or the fork or the child fails, both run here, work first."""
     if START_METHOD != "fork":
         return work(), meanwhile()
     try:
@@ -131,18 +131,24 @@ def alongside(work: Callable[[], T], meanwhile: Callable[[], R]) -> tuple[T, R]:
         finally:
             os._exit(status)
     os.close(writing)
+    failure = None
     try:
         mine = meanwhile()
+    except BaseException as exc:  # noqa: BLE001 - raised below, unless work's comes first
+        failure = exc
     finally:
         with os.fdopen(reading, "rb") as pipe:
             payload = pipe.read()
         os.waitpid(child, 0)
     if not payload:  # the child died (killed, out of memory): the work is done here after all
-        logger.debug("子进程未返回结果，在本进程中检查")
-        return work(), mine
-    done, value = pickle.loads(payload)
-    if not done:
-        raise value
+        logger.debug("子进程未返回结果，在本进程中完成")
+        value = work()
+    else:
+        done, value = pickle.loads(payload)
+        if not done:
+            raise value
+    if failure is not None:
+        raise failure
     return value, mine
 
 
