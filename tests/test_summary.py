@@ -426,3 +426,21 @@ def test_report_links_are_the_relative_paths_to_each_report(tmp_path):
     for report, expected in cases.items():
         assert link(report) == expected
         assert link(report) == expected  # the folder's link, remembered
+
+
+def test_a_link_percent_encodes_every_ascii_character_a_uri_reference_cannot_hold():
+    """RFC 3986: unreserved characters, sub-delims, '/' and '@' stay; every other ASCII character is
+    percent-encoded; characters beyond ASCII stay as they are (an IRI, as Excel writes it)."""
+    from excel_eval.writeback.summary import uri_reference
+
+    kept = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=/@")
+    text = "".join(chr(c) for c in range(128)) + "报告_第1号.docx"
+    expected = "".join(ch if ch in kept or ord(ch) > 127 else "%%%02X" % ord(ch) for ch in text)
+    assert uri_reference(text) == expected
+    assert uri_reference("out/P1 #2_经费%.docx") == "out/P1%20%232_经费%25.docx"
+
+
+def test_widths_count_a_chinese_character_as_two_units():
+    from excel_eval.writeback.summary import text_units
+
+    assert [text_units(t) for t in ("BM-00001", "第1号专项经费", "", None, "Ａ全角")] == [8, 13, 0, 0, 6]

@@ -5,8 +5,10 @@ more, the header row on every page, the chart on a page of its own)."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import os
+import re
 import unicodedata
 from dataclasses import replace
 from decimal import Decimal
@@ -85,7 +87,12 @@ def summary_sheet(records: list[ProjectRecord], reports: dict[str, Path], workbo
 
 def text_units(text: str) -> int:
     """Width in columns' character units: Chinese (wide) characters count two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text or ""))
+    return _units(str(text or ""))
+
+
+@functools.lru_cache(maxsize=4096)  # names and unit names are measured for the widths and again for the heights
+def _units(text: str) -> int:
+    return len(text) if text.isascii() else sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def lines(text: str, width: float) -> int:
@@ -187,10 +194,12 @@ def _add_highlight_and_chart(spec: SheetSpec, records: list[ProjectRecord]) -> N
 _URI_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=/@")
 
 
+_URI_ESCAPED = re.compile("[\x00-\x7f]")  # the ASCII characters, among which those to percent-encode
+
+
 def uri_reference(path: str) -> str:
     """A relative path ('out/P1 #2.docx') as a URI reference ('out/P1%20%232.docx')."""
-    return "".join(ch if ch in _URI_SAFE or ord(ch) > 127 else "".join(f"%{b:02X}" for b in ch.encode("utf-8"))
-                   for ch in path)
+    return _URI_ESCAPED.sub(lambda m: m.group() if m.group() in _URI_SAFE else f"%{ord(m.group()):02X}", path)
 
 
 def link_target(report: Path, workbook: Path) -> str:
