@@ -23,7 +23,7 @@ from loguru import logger
 
 from .files.atomic import write_atomically
 from .files.errors import describe
-from .files.record import entry as record_entry
+from .files.record import entry_of
 from .records import ProjectRecord
 from .render import ReportRenderer, ReportTemplate, TemplateProblem
 
@@ -178,9 +178,11 @@ def _run_span(span: tuple[int, int]) -> list:
 
 
 def _render(renderer: ReportRenderer, job: RenderJob) -> RenderOutcome:
-    """Render one report under a temporary name, renamed to its own when complete."""
+    """Render one report, written under a temporary name and renamed to its own when complete."""
     try:
-        write_atomically(job.path, lambda temp: renderer.render(job.record, job.template, temp))
+        data = renderer.package(job.record, job.template)
+        job.path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(job.path, lambda temp: temp.write_bytes(data))
     except PermissionError:
         return RenderOutcome(job.record.project_id, job.path, code="report-locked", error=(
             f"报告 {job.path.name} 无法写入：它可能正在 Word 或 WPS 中打开。请关闭它后重新运行；其他报告已照常生成。"))
@@ -189,11 +191,9 @@ def _render(renderer: ReportRenderer, job: RenderJob) -> RenderOutcome:
     except OSError as exc:
         return RenderOutcome(job.record.project_id, job.path, code="write-failed", error=describe(exc, job.path),
                              fatal=True)
-    try:
-        entry = record_entry(job.path)  # here, in the worker: the main process would read every report again
-    except OSError:
-        entry = None  # the record reads it again
-    return RenderOutcome(job.record.project_id, job.path, entry=entry)
+    # the record's entry made here, in the worker, from what was written: the main process would read every
+    # report again
+    return RenderOutcome(job.record.project_id, job.path, entry=entry_of(job.path, data))
 
 
 # ------------------------------------------------------------------------------------ spawned (Windows)

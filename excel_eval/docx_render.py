@@ -30,7 +30,7 @@ import posixpath
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import BinaryIO, Callable
 
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.oxml import serialize_part_xml
@@ -238,14 +238,20 @@ class CompiledDocx:
         return {name: part.constant if part.template is None else self._finish(part, context)
                 for name, part in self._parts.items()}
 
-    def write(self, context: dict, out: Path) -> Path:
+    def package(self, context: dict) -> bytes:
+        """The rendered document, as the bytes of its file."""
+        out = io.BytesIO()
         if not self.fast:
-            return render_with_docxtpl(self.source, context, self.env, out, self.adjust)
+            render_with_docxtpl(self.source, context, self.env, out, self.adjust)
+            return out.getvalue()
         parts = {name: self._finish(part, context) for name, part in self._parts.items() if part.template is not None}
         members = [m.replaced(parts[m.name]) if m.name in parts else self._packed.get(m.name, m)
                    for m in self._members]
-        with open(out, "wb") as f:
-            zipraw.write_zip(f, members, self._comment, level=RENDERED_LEVEL)
+        zipraw.write_zip(out, members, self._comment, level=RENDERED_LEVEL)
+        return out.getvalue()
+
+    def write(self, context: dict, out: Path) -> Path:
+        out.write_bytes(self.package(context))
         return out
 
 
@@ -383,9 +389,10 @@ def _signoff_style(document):
     return None
 
 
-def render_with_docxtpl(source: Path | bytes, context: dict, env: Environment, out: Path,
-                        adjust: Adjust | None = None) -> Path:
-    """The reference: docxtpl's own load, render and save (`adjust` changes the rendered body before saving)."""
+def render_with_docxtpl(source: Path | bytes, context: dict, env: Environment, out: Path | BinaryIO,
+                        adjust: Adjust | None = None) -> Path | BinaryIO:
+    """The reference: docxtpl's own load, render and save, into the file `out` or a stream (`adjust` changes the
+    rendered body before saving)."""
     data = source.read_bytes() if isinstance(source, Path) else source
     document = DocxTemplate(io.BytesIO(data))
     document.render(context, jinja_env=env, autoescape=True)

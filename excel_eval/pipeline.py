@@ -179,13 +179,13 @@ def _run(workbook: Path, outdir: Path, templates_dir, now: dt.datetime, combined
         logger.info("已在报告中改正 {} 处标点（工作簿未改动）。", fixes)
     jobs, names = plan_files(shown, workbook, outdir)
     _say_changed_names(jobs, result.problems)
-    entries: dict[Path, dict] = {}  # the record's entries of the reports, made as they were written
+    entries: dict[Path, dict] = {}  # the record's entries of the reports and 自评表, made as they were written
     written = _render(result, jobs, templates, now.date(), workers, progress, entries)
     clock.lap("render")
     result.scores, result.scorecards = write_scorecards(
         shown, indicators, templates.get(SCORECARD_TEMPLATE),
         {job.record.project_id: job.path for job in jobs}, names, result.problems, now.date(),
-        templates.get(SPLIT_SCORECARD_TEMPLATE), workers)
+        templates.get(SPLIT_SCORECARD_TEMPLATE), workers, entries)
     clock.lap("scorecards")
     if combined and result.reports:
         result.combined = _combine(result, workbook, label)

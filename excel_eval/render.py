@@ -381,15 +381,20 @@ class ReportRenderer:
             except Exception:  # noqa: BLE001 - render() turns it into each report's problem
                 logger.debug("模板 {} 未能预先编译", name)
 
-    def render(self, record: ProjectRecord, template_name: str, out_path: Path) -> Path:
+    def package(self, record: ProjectRecord, template_name: str) -> bytes:
+        """The project's report, as the bytes of its .docx file."""
         template = self.templates[template_name]
         try:
-            values = context(record, template, self.run_date)
-            out_path.parent.mkdir(parents=True, exist_ok=True)
-            return self.compiled(template_name).write(values, out_path)
+            return self.compiled(template_name).package(context(record, template, self.run_date))
         except (TemplateError, RenderedXmlInvalid, TypeError, ValueError, ArithmeticError) as exc:
             logger.debug("模板 {} 渲染项目 {} 时出错：{!r}", template.path.name, record.project_id, exc)
             raise TemplateProblem(render_failure(template.path.name, record.project_id, exc)) from exc
+
+    def render(self, record: ProjectRecord, template_name: str, out_path: Path) -> Path:
+        data = self.package(record, template_name)
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        out_path.write_bytes(data)
+        return out_path
 
 
 def render_failure(filename: str, project_id: str, exc: Exception) -> str:

@@ -24,6 +24,7 @@ from lxml import etree
 
 from .docx_render import CompiledDocx, RenderedXmlInvalid, first_child
 from .files.atomic import write_atomically
+from .files.record import entry_of
 from .records import ProjectRecord
 from .render import Section, TemplateProblem, clean_text, indicator_rows, make_environment, tidy
 from .scoring import CENT, EXECUTION_WEIGHT, Scorecard
@@ -170,28 +171,36 @@ class ScorecardRenderer:
             self._compiled.adjust = functools.partial(lay_out, em=_font_twips(self._compiled.document))
         return self._compiled
 
-    def render(self, record: ProjectRecord, card: Scorecard, out_path: Path) -> Path:
+    def package(self, record: ProjectRecord, card: Scorecard) -> bytes:
+        """The project's 自评表, as the bytes of its .docx file."""
         try:
-            compiled = self.compiled()
-            values = context(record, card, self.run_date)
-            out_path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomically(out_path, lambda temp: compiled.write(values, temp))
+            return self.compiled().package(context(record, card, self.run_date))
         except (TemplateError, RenderedXmlInvalid) as exc:
             raise TemplateProblem(f"模板 {self.path.name} 渲染失败（项目 {record.project_id}）：{exc}") from exc
+
+    def render(self, record: ProjectRecord, card: Scorecard, out_path: Path) -> Path:
+        """Write the 自评表 to `out_path`, under a temporary name until it is complete."""
+        _write(out_path, self.package(record, card))
         return out_path
 
-
-    def attempt(self, form: tuple[ProjectRecord, Scorecard, Path]) -> tuple[str, str] | None:
-        """Render one (record, card, path); (code, message) when it cannot be written, None when it was."""
+    def attempt(self, form: tuple[ProjectRecord, Scorecard, Path]) -> tuple[tuple[str, str] | None, dict | None]:
+        """Render one (record, card, path): ((code, message), None) when it cannot be written, else (None, the
+        run record's entry of the file written)."""
         record, card, path = form
         try:
-            self.render(record, card, path)
+            data = self.package(record, card)
+            _write(path, data)
         except PermissionError:
-            return "report-locked", (f"自评表 {path.name} 无法写入：它可能正在 Word 或 WPS 中打开。"
-                                     "请关闭它后重新运行；其他文件已照常生成。")
+            return ("report-locked", (f"自评表 {path.name} 无法写入：它可能正在 Word 或 WPS 中打开。"
+                                      "请关闭它后重新运行；其他文件已照常生成。")), None
         except TemplateProblem as exc:
-            return "template-failed", str(exc)
-        return None
+            return ("template-failed", str(exc)), None
+        return None, entry_of(path, data)
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(path, lambda temp: temp.write_bytes(data))
 
 
 def lay_out(body, em: int) -> None:
@@ -383,14 +392,15 @@ def _padding(tbl) -> int:
 
 def write_scorecards(records: list[ProjectRecord], indicators, template, report_paths: dict[str, Path],
                      used: set[str], problems, run_date: dt.date | None = None, split_template=None,
-                     workers: int | None = None) -> tuple[dict[str, Scorecard], list[Path]]:
+                     workers: int | None = None, entries: dict[Path, dict] | None = None
+                     ) -> tuple[dict[str, Scorecard], list[Path]]:
     """Write the 自评表 of every project scored before rendering (`record.scorecard`, from the 绩效指标 Table
     `indicators`) beside its report (`report_paths`: 项目编号 → the report's path). `used` holds the file names
     taken (lower case, no extension) and is updated. A project whose indicators give their targets in the
     official layout's columns (指标性质, 指标值, 度量单位) gets `split_template`, which prints those columns, when
     there is one. Returns the scorecards by 项目编号 and the files written; a file that cannot be written is an
     error in `problems`, the others are written all the same. `workers` is the number of processes
-    (batch.default_workers when None)."""
+    (batch.default_workers when None). `entries` receives the run record's entry of each file written."""
     from .batch import default_workers, map_in_order
 
     cards = {record.project_id: record.scorecard for record in records if record.scorecard is not None}
@@ -417,9 +427,12 @@ def write_scorecards(records: list[ProjectRecord], indicators, template, report_
                 pass  # reported for each form below
     jobs = list(zip(renderers, forms))
     written: list[Path] = []
-    for (record, _, path), failure in zip(forms, map_in_order(lambda job: job[0].attempt(job[1]), jobs, workers)):
+    outcomes = map_in_order(lambda job: job[0].attempt(job[1]), jobs, workers)
+    for (record, _, path), (failure, entry) in zip(forms, outcomes):
         if failure is None:
             written.append(path)
+            if entries is not None:
+                entries[path] = entry
         else:
             code, message = failure
             problems.error(code, message, value=path.name if code == "report-locked" else record.project_id)

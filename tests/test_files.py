@@ -152,14 +152,18 @@ def test_the_record_lists_every_file_as_it_is_on_disk(tmp_path):
     file's name, size and SHA-256 as the disk holds it at the end of the run."""
     import hashlib
 
-    book = standard_workbook(tmp_path / "账.xlsx")
+    import shutil
+
+    from excel_eval.resources import sample_workbook
+
+    book = shutil.copy(sample_workbook(), tmp_path / "账.xlsx")  # with indicators: reports and 自评表
     out = tmp_path / "out"
     result = run(book, out, now=NOW, workers=2, combined=True)
     record = json.loads((out / RECORD_NAME).read_text(encoding="utf-8"))
     expected = [{"name": p.name, "size": len(p.read_bytes()), "sha256": hashlib.sha256(p.read_bytes()).hexdigest()}
-                for p in result.reports + [result.combined]]
+                for p in result.reports + result.scorecards + [result.combined]]
     assert sorted(record["files"], key=lambda f: f["name"]) == sorted(expected, key=lambda f: f["name"])
-    assert len(record["files"]) == 3
+    assert len(record["files"]) == 9
 
 
 def test_a_stale_report_the_user_changed_is_kept_and_named(tmp_path):

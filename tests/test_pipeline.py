@@ -114,17 +114,17 @@ def test_report_names_are_unique():
 
 
 def test_a_report_open_in_word_is_named_and_the_others_are_written(tmp_path, monkeypatch):
-    """Word holds an open .docx locked on Windows: writing it raises PermissionError."""
-    from excel_eval import docx_render
+    """Word holds an open .docx locked on Windows: replacing it raises PermissionError."""
+    import os
 
-    real_write = docx_render.CompiledDocx.write
+    real_replace = os.replace
 
-    def write(self, context, out):
-        if out.name.startswith("P1_"):
-            raise PermissionError(13, "Permission denied", str(out))
-        return real_write(self, context, out)
+    def replace(source, target):
+        if os.path.basename(target).startswith("P1_"):
+            raise PermissionError(13, "Permission denied", str(target))
+        return real_replace(source, target)
 
-    monkeypatch.setattr(docx_render.CompiledDocx, "write", write)
+    monkeypatch.setattr(os, "replace", replace)
     book = standard_workbook(tmp_path / "账.xlsx")
     result = run(book, tmp_path / "out", now=NOW)
     assert [p.name for p in result.reports] == ["P2_软件维护费.docx"]

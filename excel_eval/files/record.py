@@ -32,6 +32,11 @@ def entry(path: Path) -> dict:
     return {"name": path.name, "size": path.stat().st_size, "sha256": digest(path)}
 
 
+def entry_of(path: Path, data: bytes) -> dict:
+    """The entry of a file just written with `data`."""
+    return {"name": path.name, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+
 def digest(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
