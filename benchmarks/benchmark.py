@@ -12,7 +12,8 @@ the sample's indicators for every project (so that a 自评表 is made for each)
 - wall time: the median of the runs and their spread (fastest–slowest);
 - ms per report: the median wall time divided by N, and the render stage divided by N;
 - peak MiB: the largest resident set of the command's process or of any of its workers;
-- the stages, from the run's 运行日志.log (medians): read and check, compute, render, 自评表, 汇总.
+- the stages, from the run's 运行日志.log (medians): read (the templates and the workbook), check and compute
+  (the checks and the figures, side by side for a large ledger), render, 自评表, 汇总.
 
 Just before each run of a workbook without indicators, plain docxtpl renders the standard template (load,
 render, save) for the first --pairs of the same projects, in a process of its own: the ratio of its ms per report
@@ -41,7 +42,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-STAGES = ("read_check", "compute", "render", "scorecards", "summary")
+STAGES = ("read", "check_compute", "render", "scorecards", "summary")
 LOG = "运行日志.log"
 # As the user's Python runs: compiled modules cached in __pycache__ (a sandbox may turn that off; without the
 # cache every start compiles the program's modules again, about 0.12 s).
@@ -161,7 +162,7 @@ def spread(values: list[float], digits: int = 2) -> str:
 def print_table(title: str, rows: list[tuple[int, dict]], payments: int, runs: int) -> None:
     print(f"\n{title} ({runs} runs each; wall and stages are medians)\n")
     print("| projects | payments | wall (s) | spread (s) | ms/report | render ms/report | peak MiB | "
-          "read+check (s) | compute (s) | render (s) | 自评表 (s) | 汇总 (s) |")
+          "read (s) | check+compute (s) | render (s) | 自评表 (s) | 汇总 (s) |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for n, m in rows:
         wall, t = statistics.median(m["walls"]), m["stages"]
