@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from excel_eval import docx_render
 from excel_eval.cli import main
 from excel_eval.files.errors import describe
 from excel_eval.files.lock import RunLock
@@ -111,14 +110,14 @@ def second_run() -> str:
 
 
 def disk_full(monkeypatch) -> str:
-    real = docx_render.CompiledDocx.write
+    real = Path.write_bytes
 
-    def write(self, context, out):
-        if out.name.startswith("P2_"):
-            raise OSError(errno.ENOSPC, "No space left on device", str(out))
-        return real(self, context, out)
+    def write_bytes(self, data):  # P2's report, written under its temporary name
+        if self.name.startswith("P2_"):
+            raise OSError(errno.ENOSPC, "No space left on device", str(self))
+        return real(self, data)
 
-    monkeypatch.setattr(docx_render.CompiledDocx, "write", write)
+    monkeypatch.setattr(Path, "write_bytes", write_bytes)
     return invoke()
 
 
