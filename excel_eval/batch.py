@@ -21,7 +21,7 @@ from typing import Callable, Iterator, Sequence, TypeVar
 
 from loguru import logger
 
-from .files.atomic import write_atomically
+from .files.atomic import write_bytes_atomically
 from .files.errors import describe
 from .files.record import entry_of
 from .records import ProjectRecord
@@ -115,7 +115,7 @@ def alongside(work: Callable[[], T], meanwhile: Callable[[], R]) -> tuple[T, R]:
         reading, writing = os.pipe()
         child = os.fork()
     except OSError as exc:
-        logger.debug("未能启动子进程，在本进程中检查：{!r}", exc)
+        logger.debug("未能启动子进程，在本进程中完成：{!r}", exc)
         return work(), meanwhile()
     if child == 0:  # the child: work, its result into the pipe, and gone without any of the parent's clean-up
         status = 1
@@ -182,7 +182,7 @@ def _render(renderer: ReportRenderer, job: RenderJob) -> RenderOutcome:
     try:
         data = renderer.package(job.record, job.template)
         job.path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(job.path, lambda temp: temp.write_bytes(data))
+        write_bytes_atomically(job.path, data)
     except PermissionError:
         return RenderOutcome(job.record.project_id, job.path, code="report-locked", error=(
             f"报告 {job.path.name} 无法写入：它可能正在 Word 或 WPS 中打开。请关闭它后重新运行；其他报告已照常生成。"))

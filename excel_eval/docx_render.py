@@ -43,7 +43,7 @@ from lxml import etree
 
 from . import signoff, zipraw
 
-_TAG = re.compile(r"\{[{%#]")
+TAG_START = re.compile(r"\{[{%#]")  # where a Jinja tag starts: {{, {% or {#
 _LISTING_CHARS = "\t\a\n\f"  # the characters docxtpl's resolve_listing turns into tabs, breaks, paragraphs
 FOOTNOTES_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
 # The core properties docxtpl renders (DocxTemplate.render_properties).
@@ -155,7 +155,7 @@ class CompiledDocx:
         self._parts: dict[str, _Part] = {}
         names = {m.name for m in self._members}
         document = self._docxtpl.docx
-        self.fast = not any(_TAG.search(getattr(document.core_properties, p) or "") for p in CORE_PROPERTIES)
+        self.fast = not any(TAG_START.search(getattr(document.core_properties, p) or "") for p in CORE_PROPERTIES)
         self._add(document.part, self._docxtpl.patch_xml(self._docxtpl.get_xml()), self._document_finish())
         for rel in document.part.rels.values():
             if rel.reltype in (RT.HEADER, RT.FOOTER) and not rel.is_external and rel.target_part.blob:
@@ -179,7 +179,7 @@ class CompiledDocx:
     def _add(self, part, patched: str, finish: Callable[[str], bytes]) -> None:
         # As docxtpl's render_xml_part: one paragraph per line, so that {%p %} tags work on whole lines.
         source = re.sub(r"<w:p([ >])", r"\n<w:p\1", patched)
-        if _TAG.search(patched):
+        if TAG_START.search(patched):
             entry = _Part(compiled_template(self.env, source), finish)
         else:  # text without tags renders as itself (the part's XML has no carriage returns for Jinja to change)
             entry = _Part(None, finish, self._finish(_Part(_Text(source), finish), {}))

@@ -48,7 +48,11 @@ def _identity(path: Path) -> tuple:
 def sheet_xml_size(path: Path) -> int:
     """The uncompressed size of an .xlsx package's worksheets."""
     with zipfile.ZipFile(path) as zf:
-        return sum(i.file_size for i in zf.infolist() if i.filename.lower().startswith("xl/worksheets/"))
+        return _worksheets_size(zf.infolist())
+
+
+def _worksheets_size(infos: list[zipfile.ZipInfo]) -> int:
+    return sum(i.file_size for i in infos if i.filename.lower().startswith("xl/worksheets/"))
 
 
 def _small_enough(path: Path) -> bool:
@@ -58,8 +62,7 @@ def _small_enough(path: Path) -> bool:
     no DTD entities (tests/test_bounded_reading.py)."""
     with zipfile.ZipFile(path) as zf:
         infos = zf.infolist()
-    sheets = sum(i.file_size for i in infos if i.filename.lower().startswith("xl/worksheets/"))
-    return sheets <= STREAM_FROM_BYTES and sum(i.file_size for i in infos) <= 2 * STREAM_FROM_BYTES
+    return _worksheets_size(infos) <= STREAM_FROM_BYTES and sum(i.file_size for i in infos) <= 2 * STREAM_FROM_BYTES
 
 
 def read_ahead(path: Path) -> None:

@@ -23,7 +23,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from loguru import logger
 
 from . import formats, sentences, template_lint
-from .docx_render import CompiledDocx, RenderedXmlInvalid
+from .docx_render import TAG_START, CompiledDocx, RenderedXmlInvalid
 from .records import ProjectRecord, payment_values
 from .problems import TemplateProblem, UsageError  # noqa: F401 - TemplateProblem raised from here, too
 from .resources import program_dir, templates_dir
@@ -338,10 +338,7 @@ def _default_paragraphs(text: str, values: dict) -> list[str]:
 @functools.lru_cache(maxsize=256)
 def _compiled_default(text: str):
     """The default text compiled, or None for a text without tags (it renders as itself)."""
-    return _DEFAULTS_ENV.from_string(text) if _TAG_START.search(text) else None
-
-
-_TAG_START = re.compile(r"\{[{%#]")
+    return _DEFAULTS_ENV.from_string(text) if TAG_START.search(text) else None
 
 
 _PIECE_TAG = re.compile(r"\{\{\s*句子\.(\w+)\s*\}\}")

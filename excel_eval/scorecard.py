@@ -23,7 +23,7 @@ from jinja2 import TemplateError
 from lxml import etree
 
 from .docx_render import CompiledDocx, RenderedXmlInvalid, first_child
-from .files.atomic import write_atomically
+from .files.atomic import write_bytes_atomically
 from .files.record import entry_of
 from .records import ProjectRecord
 from .render import Section, TemplateProblem, clean_text, indicator_rows, make_environment, tidy
@@ -200,7 +200,7 @@ class ScorecardRenderer:
 
 def _write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomically(path, lambda temp: temp.write_bytes(data))
+    write_bytes_atomically(path, data)
 
 
 def lay_out(body, em: int) -> None:

@@ -114,16 +114,20 @@ def fit(body, style: SignOffStyle) -> None:
         _fit_one(paragraphs[index - 1] if index else None, name, date, style)
 
 
-def _fit_one(before, name, date, style: SignOffStyle | None) -> None:
-    """One 落款: the name paragraph, its date paragraph and the paragraph before them (None at the start); a
-    name of None keeps only the paragraph before with it."""
-    if name is not None:
-        name_width, date_width = style.width(_text(name)), style.width(_text(date))
-        date_indent = max(style.date_indent, (name_width - date_width + 1) // 2)
-        _set_right_indent(date, date_indent)
-        _set_right_indent(name, date_indent + (date_width - name_width) // 2)
-    if before is not None and _text(before).strip():
-        _keep_next(before)
+def _fit_one(before, name, date, style: SignOffStyle) -> None:
+    """One 落款: the name paragraph, its date paragraph and the paragraph before them (None at the start)."""
+    name_width, date_width = style.width(_text(name)), style.width(_text(date))
+    date_indent = max(style.date_indent, (name_width - date_width + 1) // 2)
+    _set_right_indent(date, date_indent)
+    _set_right_indent(name, date_indent + (date_width - name_width) // 2)
+    if before is not None:
+        _keep_if_text(before)
+
+
+def _keep_if_text(paragraph) -> None:
+    """The paragraph before a 落款 kept with it, unless it is empty."""
+    if _text(paragraph).strip():
+        _keep_next(paragraph)
 
 
 # The 落款 of a rendered body found in its text, as python-docx serializes a paragraph: <w:p …><w:pPr> then the
@@ -194,7 +198,7 @@ def _fitted_pair(name: str, date: str, start_tag: str, style: SignOffStyle) -> t
 def _kept(before: str, start_tag: str) -> str:
     """The paragraph before a 落款 (XML text), kept with it when it has text."""
     wrapper = _parse_paragraphs(start_tag, [before])
-    _fit_one(next(wrapper.iter(_w("p"))), None, None, None)
+    _keep_if_text(next(wrapper.iter(_w("p"))))
     return _paragraphs_text(wrapper)[0]
 
 

@@ -90,9 +90,10 @@ class _Breaks:
     running width (fits) up to the least running width that took a piece onto the next line (does not). A
     form's search asks a text's layout at hundreds of widths, most of them inside a range already found."""
 
-    __slots__ = ("widths", "whole", "lows", "found")
+    __slots__ = ("text", "widths", "whole", "lows", "found")
 
     def __init__(self, text: str):
+        self.text = text
         self.widths = _piece_widths(text)
         self.whole = next(reversed(list(itertools.accumulate(self.widths))), 0.0)  # the running width of all
         self.lows: list[float] = []  # sorted lower ends of the ranges found
@@ -109,6 +110,17 @@ class _Breaks:
         self.lows.insert(index, low)
         self.found.insert(index, (high, layout, None))
         return layout, index
+
+    def lonely_at(self, width: float) -> bool:
+        """Whether the last line at `width` holds a single character (punctuation aside): the same at every
+        width of the layout's range, so worked out once for it."""
+        (count, start), index = self.at(width)
+        high, layout, alone = self.found[index]
+        if alone is None:
+            last = "".join(chars for _, chars in _pieces(self.text)[start:])
+            alone = count >= 2 and len([ch for ch in last if ch not in NO_LINE_START and ch not in NO_LINE_END]) <= 1
+            self.found[index] = (high, layout, alone)
+        return alone
 
     def _lay_out(self, limit: float) -> tuple[tuple[int, int], float, float]:
         """The layout at `limit` and the range [low, high) of limits it holds for."""
@@ -153,14 +165,7 @@ def lonely(text: str, width: float) -> bool:
 
 @functools.lru_cache(maxsize=8192)
 def _lonely(text: str, width: float) -> bool:
-    breaks = _breaks(text)
-    (count, start), index = breaks.at(width)
-    high, layout, alone = breaks.found[index]
-    if alone is None:  # the same at every width of the layout's range
-        last = "".join(chars for _, chars in _pieces(text)[start:])
-        alone = count >= 2 and len([ch for ch in last if ch not in NO_LINE_START and ch not in NO_LINE_END]) <= 1
-        breaks.found[index] = (high, layout, alone)
-    return alone
+    return _breaks(text).lonely_at(width)
 
 
 @dataclass(frozen=True)

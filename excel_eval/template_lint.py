@@ -426,6 +426,7 @@ class _Block:
 # Tags parsed, by the environment's syntax and the source: the bundled templates share half of their 270 tags.
 # The trees are only read.
 _PARSED: dict[tuple, object] = {}
+_PARSED_AT_MOST = 4096
 
 
 def _syntax_of(env: Environment) -> tuple:
@@ -444,6 +445,7 @@ class Checker:
         self.filename = filename
         self.shapes = shapes
         self.env = env
+        self._syntax_key = _syntax_of(env)  # where its parsed tags are kept in _PARSED
         self.formats = list(formats)
         self.hints = hints or {}
         self.result = LintResult()
@@ -714,15 +716,18 @@ class Checker:
     # ------------------------------------------------------------------ expressions
 
     def _parse(self, tag: Tag, source: str):
-        key = (_syntax_of(self.env), source)
+        key = (self._syntax_key, source)
         if key in _PARSED:
             return _PARSED[key]
         try:
-            _PARSED[key] = parsed = self.env.parse(source)
-            return parsed
+            parsed = self.env.parse(source)
         except TemplateSyntaxError as exc:
             self._syntax(tag, explain_syntax(exc.message or "", self.formats))
             return None
+        if len(_PARSED) >= _PARSED_AT_MOST:  # a program that checks many templates: started afresh
+            _PARSED.clear()
+        _PARSED[key] = parsed
+        return parsed
 
     def _syntax(self, tag: Tag, reason: str) -> None:
         self.say("template-syntax", tag.place, tag.text,

@@ -34,6 +34,8 @@ def _has_formula(data: bytes) -> bool:
 def _has_error(data: bytes) -> bool:
     """An error cell (t="e") in `data`."""
     return _E_END.search(data) is not None and (b't="e"' in data or b"t='e'" in data)
+
+
 _CELL_REF = re.compile(r"([A-Za-z]{1,3})(\d+)")
 
 

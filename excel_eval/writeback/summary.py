@@ -208,10 +208,16 @@ def link_target(report: Path, workbook: Path) -> str:
 
 
 def _relative_link(report: Path, folder: Path) -> str:
+    relative = _relative_path(report, folder)
+    return report.as_uri() if relative is None else uri_reference(relative)
+
+
+def _relative_path(target: Path, folder: Path) -> str | None:
+    """`target` relative to `folder`, with '/'; None on another drive (Windows)."""
     try:
-        return uri_reference(os.path.relpath(report, folder).replace(os.sep, "/"))
-    except ValueError:  # another drive on Windows
-        return report.as_uri()
+        return os.path.relpath(target, folder).replace(os.sep, "/")
+    except ValueError:
+        return None
 
 
 def _linker(workbook: Path) -> Callable[[Path], str]:
@@ -222,11 +228,8 @@ def _linker(workbook: Path) -> Callable[[Path], str]:
 
     def link(report: Path) -> str:
         if report.parent not in folders:
-            try:
-                relative = os.path.relpath(report.parent.resolve(), base).replace(os.sep, "/")
-                folders[report.parent] = "" if relative == "." else uri_reference(relative) + "/"
-            except ValueError:  # another drive on Windows
-                folders[report.parent] = None
+            relative = _relative_path(report.parent.resolve(), base)
+            folders[report.parent] = None if relative is None else "" if relative == "." else uri_reference(relative) + "/"
         folder = folders[report.parent]
         return report.resolve().as_uri() if folder is None else folder + uri_reference(report.name)
 
