@@ -131,11 +131,11 @@ def _keep_if_text(paragraph) -> None:
 
 
 # The 落款 of a rendered body found in its text, as python-docx serializes a paragraph: <w:p …><w:pPr> then the
-# style first. A paragraph starts with "<w:p>" or "<w:p " (not "<w:pPr", "<w:pStyle").
+# style first. A paragraph starts with "<w:p>", "<w:p " or, empty, "<w:p/>" (not "<w:pPr", "<w:pStyle").
 _NAME_MARK = f'<w:pPr><w:pStyle w:val="{NAME_STYLE}"/>'
 _DATE_MARK = f'<w:pPr><w:pStyle w:val="{DATE_STYLE}"/>'
-_P_START = re.compile(r"<w:p[ >]")
-_P_TAG = re.compile(r"<w:p(?: [^<>]*)?>")
+_P_START = re.compile(r"<w:p[ >/]")
+_P_TAG = re.compile(r"<w:p(?: [^<>]*?)?(/?)>")  # the start tag of a paragraph; "/" for an empty one
 _P_END = "</w:p>"
 _SEPARATOR = "<!--excel-eval-signoff-->"
 
@@ -157,7 +157,7 @@ def fit_text(body: str, style: SignOffStyle) -> str | None:
         tag = _P_TAG.match(body, following.start()) if following else None
         if following and not tag:
             return None
-        if tag and body.startswith(_DATE_MARK, tag.end()):
+        if tag and not tag.group(1) and body.startswith(_DATE_MARK, tag.end()):
             date, before = _paragraph_at(body, tag.end()), _previous_paragraph(body, name[0])
             if date is None or before is False:
                 return None
@@ -228,7 +228,8 @@ def _marks_plain(body: str) -> bool:
 def _paragraph_at(body: str, mark: int) -> tuple[int, int] | None:
     """The span of the paragraph whose <w:pPr> starts at `mark`, when it holds no other paragraph."""
     start = body.rfind("<w:p", 0, mark)
-    if start < 0 or not _P_TAG.fullmatch(body, start, mark):
+    tag = _P_TAG.fullmatch(body, start, mark) if start >= 0 else None
+    if tag is None or tag.group(1):
         return None
     end = body.find(_P_END, mark)
     if end < 0 or _P_START.search(body, mark, end):
@@ -240,10 +241,15 @@ def _previous_paragraph(body: str, start: int) -> tuple[int, int] | None | bool:
     """The span of the paragraph before the one starting at `start` in document order (None when there is
     none; the last one to start before it, so it holds no other), or False when it holds that one."""
     found = body.rfind("<w:p", 0, start)
-    while found >= 0 and body[found + 4:found + 5] not in (" ", ">"):  # not <w:pPr>, <w:pStyle …
+    while found >= 0 and not _P_START.match(body, found):  # not <w:pPr>, <w:pStyle …
         found = body.rfind("<w:p", 0, found)
     if found < 0:
         return None
+    tag = _P_TAG.match(body, found)
+    if tag is None:
+        return False
+    if tag.group(1):  # an empty paragraph, <w:p/>
+        return found, tag.end()
     end = body.find(_P_END, found)
     if end < 0 or end > start:  # it holds the paragraph at `start`
         return False

@@ -118,7 +118,7 @@ def _random_body(rng) -> str:
             parts.append(_p(rng.choice(["正文。", "最后一段|正文", "  ", "a&amp;b"]), rng.choice([None, "Body", None]),
                             rng.choice(EXTRAS), rng.choice(["", ' w:rsidR="00AB"'])))
         elif kind == "empty":
-            parts.append(_p())
+            parts.append(rng.choice([_p(), "<w:p/>", '<w:p w:rsidR="00AB"/>']))
         elif kind in ("block", "name-only"):
             parts.append(_p(rng.choice(NAMES), "SignOff", rng.choice(EXTRAS), rng.choice(["", ' w:rsidR="00AB"'])))
             if kind == "block":
